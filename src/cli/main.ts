@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/** The cyrange command line: a thin layer over the library API. */
+import { Command } from 'commander';
+import { registerEnvs } from './envs.js';
+import { reportError } from './common.js';
+import { VERSION } from '../version.js';
+
+const program = new Command();
+program
+  .name('cyrange')
+  .description('Adaptive multi-agent cyber-defense range: ML attacker and defender agents on simulated networks')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)');
+registerEnvs(program);
+
+program.parseAsync(process.argv).catch(reportError);

@@ -1,0 +1,334 @@
+/**
+ * Host telemetry: per host and per window (1 s by default) a named feature vector modelled on the flow
+ * features of CICFlowMeter (CICIDS2017) and UNSW-NB15 plus host events (authentications, processes,
+ * privilege use), the sum of benign background traffic and of what attacker actions add.
+ *
+ * Benign traffic is a pure function of (env seed, host, window): a counter hash picks an offset into a
+ * fixed table of normal deviates, so a window's values do not depend on which other windows were read
+ * or in what order (the env stays deterministic whoever watches), and generating one costs a hash and a
+ * few dozen table reads. The model per role: base rates, a slow activity wave with a per-host phase,
+ * quiet/normal/busy regimes per minute, short bursts (backups, updates), and occasional administrator
+ * sessions that look like an intrusion (logons, new processes, privilege use): the false-positive bait.
+ *
+ * Labels (attack stage per host-window) are ground truth for training and scoring, never shown to
+ * defenders.
+ */
+import { Rng, hash32 } from '../shared/prng.js';
+import type { Role } from './scenario.js';
+import { ROLES } from './scenario.js';
+
+/** The defender-visible feature vector, in this order. */
+export const FEATURES = [
+  'flowsOut',
+  'flowsIn',
+  'packetsOut',
+  'packetsIn',
+  'bytesOut',
+  'bytesIn',
+  'distinctDstHosts',
+  'distinctDstPorts',
+  'distinctSrcHosts',
+  'failedConnections',
+  'synRatio',
+  'meanFlowDuration',
+  'meanPacketSize',
+  'failedAuth',
+  'successAuth',
+  'newProcesses',
+  'privilegeEvents',
+  'egressBytesInternet',
+  'dnsQueries',
+  'remoteAdminSessions',
+  'outInByteRatio',
+] as const;
+export type FeatureName = (typeof FEATURES)[number];
+export const N_FEATURES = FEATURES.length;
+
+/** Raw per-window accumulators; ratios and means are derived from them when a window is read. */
+export const RAW = {
+  flowsOut: 0, flowsIn: 1, packetsOut: 2, packetsIn: 3, bytesOut: 4, bytesIn: 5, distinctDstHosts: 6, distinctDstPorts: 7,
+  distinctSrcHosts: 8, failedConnections: 9, synPackets: 10, flowDurationSum: 11, failedAuth: 12, successAuth: 13,
+  newProcesses: 14, privilegeEvents: 15, egressBytesInternet: 16, dnsQueries: 17, remoteAdminSessions: 18,
+} as const;
+export const N_RAW = 19;
+export type RawField = keyof typeof RAW;
+
+/** Attack stages, in increasing severity; a host-window's label is the most severe stage that touched it. */
+export const STAGES = ['benign', 'c2', 'recon', 'exploit', 'privesc', 'lateral', 'exfiltration'] as const;
+export type Stage = (typeof STAGES)[number];
+export const STAGE = { benign: 0, c2: 1, recon: 2, exploit: 3, privesc: 4, lateral: 5, exfiltration: 6 } as const;
+
+/**
+ * Benign base rates per second at activity 1, per role. Orders of magnitude follow typical enterprise
+ * flow statistics (workstations: a few flows per second out; servers: many in), not any data set's values.
+ */
+interface Profile {
+  flowsOut: number; flowsIn: number; pktsPerFlowOut: number; pktsPerFlowIn: number; bytesPerPktOut: number; bytesPerPktIn: number;
+  dstHosts: number; dstPorts: number; srcHosts: number; failedConn: number; flowDur: number; failedAuth: number; successAuth: number;
+  newProc: number; privEvents: number; egressShare: number; dns: number; adminPerMinute: number;
+}
+const P = (p: Profile): Profile => p;
+const workstation = P({ flowsOut: 2, flowsIn: 0.3, pktsPerFlowOut: 10, pktsPerFlowIn: 6, bytesPerPktOut: 250, bytesPerPktIn: 900, dstHosts: 0.7, dstPorts: 0.5, srcHosts: 0.15, failedConn: 0.02, flowDur: 3, failedAuth: 0.003, successAuth: 0.01, newProc: 0.06, privEvents: 0.002, egressShare: 0.7, dns: 0.8, adminPerMinute: 0.01 });
+const server = (over: Partial<Profile>): Profile => ({ flowsOut: 0.8, flowsIn: 4, pktsPerFlowOut: 12, pktsPerFlowIn: 8, bytesPerPktOut: 800, bytesPerPktIn: 300, dstHosts: 0.3, dstPorts: 0.2, srcHosts: 1.5, failedConn: 0.05, flowDur: 1.5, failedAuth: 0.01, successAuth: 0.05, newProc: 0.03, privEvents: 0.005, egressShare: 0.05, dns: 0.2, adminPerMinute: 0.04, ...over });
+export const ROLE_PROFILES: Record<Role, Profile> = {
+  workstation,
+  'admin-workstation': { ...workstation, dstHosts: 1.2, dstPorts: 1, successAuth: 0.04, newProc: 0.1, privEvents: 0.01, adminPerMinute: 0.15 },
+  web: server({ flowsIn: 12, srcHosts: 4, bytesPerPktOut: 1100, egressShare: 0.8, failedConn: 0.2 }),
+  mail: server({ flowsIn: 3, flowsOut: 2, egressShare: 0.6, failedAuth: 0.03, dns: 1 }),
+  dns: server({ flowsIn: 15, flowsOut: 6, pktsPerFlowIn: 1, pktsPerFlowOut: 1, bytesPerPktOut: 120, bytesPerPktIn: 80, flowDur: 0.05, egressShare: 0.4, dns: 0 }),
+  vpn: server({ flowsIn: 2, successAuth: 0.1, failedAuth: 0.05, egressShare: 0.5, flowDur: 30 }),
+  'domain-controller': server({ flowsIn: 10, srcHosts: 6, successAuth: 0.8, failedAuth: 0.05, privEvents: 0.02, bytesPerPktOut: 400 }),
+  file: server({ flowsIn: 3, bytesPerPktOut: 1300, bytesPerPktIn: 1000, flowDur: 6 }),
+  app: server({ flowsIn: 5, flowsOut: 3, dstHosts: 0.6 }),
+  db: server({ flowsIn: 4, bytesPerPktOut: 1200, flowDur: 0.8 }),
+  backup: server({ flowsIn: 0.5, flowsOut: 0.5, bytesPerPktIn: 1400, flowDur: 20, adminPerMinute: 0.06 }),
+  jump: server({ flowsIn: 0.5, flowsOut: 1, successAuth: 0.05, dstHosts: 0.5, dstPorts: 0.3, adminPerMinute: 0.3 }),
+  'crown-db': server({ flowsIn: 3, bytesPerPktOut: 1200, flowDur: 0.8, adminPerMinute: 0.03 }),
+  historian: server({ flowsIn: 6, pktsPerFlowIn: 3, bytesPerPktIn: 200, egressShare: 0.02 }),
+};
+
+const TABLE_BITS = 16;
+const TABLE_MASK = (1 << TABLE_BITS) - 1;
+/** Fixed table of standard normal deviates; the same on every machine (seeded). */
+const NORMALS: Float32Array = (() => {
+  const rng = new Rng(0x7e1e);
+  const t = new Float32Array(1 << TABLE_BITS);
+  for (let i = 0; i < t.length; i++) t[i] = rng.normal();
+  return t;
+})();
+
+/** Quiet / normal / busy regime multipliers, drawn per host per minute. */
+const REGIME_MULT = [0.3, 1, 2.2];
+const REGIME_CUM = [0.2, 0.85, 1];
+const WAVE_PERIOD = 300; // seconds: a compressed working-day rhythm
+const BURST_BLOCK = 5; // seconds
+const BURST_PROB = 0.03;
+const BURST_MULT = 4;
+const ADMIN_BLOCK = 30; // seconds
+
+interface Activity {
+  start: number;
+  end: number;
+  host: number;
+  zone: number;
+  vec: Float32Array;
+  stage: number;
+}
+
+/** Counts with Poisson-like spread: mean x, sd sqrt(x), never negative. */
+function count(x: number, n: number): number {
+  const v = Math.round(x + Math.sqrt(x) * n);
+  return v > 0 ? v : 0;
+}
+
+/**
+ * Everything needed to produce a host's telemetry window: the roles, the env seed, and the sparse
+ * attack contributions and labels written by the env as actions happen.
+ */
+export class TelemetryModel {
+  readonly nHosts: number;
+  readonly window: number;
+  private readonly profiles: Profile[];
+  private readonly seed: number;
+  private readonly phase: Float32Array;
+  /** Point attack increments (beacons, an action's final effects) keyed by window * nHosts + host. */
+  private readonly attack = new Map<number, Float32Array>();
+  /**
+   * Attack activities spread over time (scans, exploits, transfers), indexed by the windows they overlap,
+   * so a zone-wide scan costs one entry per window rather than one per host and window.
+   */
+  private activities: Activity[] = [];
+  private readonly buckets = new Map<number, number[]>();
+  private readonly hostZone: Int32Array;
+  private readonly windowTicks: number;
+  private readonly labels = new Map<number, number>();
+  private readonly raw = new Float64Array(N_RAW);
+
+  constructor(roles: Uint8Array, hostZone: Int32Array, window: number, seed: number) {
+    this.nHosts = roles.length;
+    this.hostZone = hostZone;
+    this.windowTicks = Math.round(window * 10);
+    this.window = window;
+    this.seed = seed >>> 0;
+    this.profiles = Array.from(roles, (r) => ROLE_PROFILES[ROLES[r]!]);
+    this.phase = Float32Array.from(roles, (_, h) => (hash32(this.seed, h, 0x51) / 4294967296) * 2 * Math.PI);
+  }
+
+  /** Forget attack contributions (new episode). */
+  clear(): void {
+    this.attack.clear();
+    this.labels.clear();
+    this.activities = [];
+    this.buckets.clear();
+  }
+
+  /**
+   * An attack activity from tick `start` to `end` (ticks of 0.1 s) on one host (host >= 0) or on every
+   * host of a zone (zone >= 0): `vec` (raw amounts for the whole activity) is spread over the windows by
+   * overlap.
+   */
+  addActivity(start: number, end: number, host: number, zone: number, vec: Float32Array, stage: number): void {
+    const id = this.activities.length;
+    this.activities.push({ start, end, host, zone, vec, stage });
+    const wt = this.windowTicks;
+    for (let w = Math.floor(start / wt); w <= Math.floor((end - 1) / wt); w++) {
+      const b = this.buckets.get(w);
+      if (b) b.push(id);
+      else this.buckets.set(w, [id]);
+    }
+  }
+
+  /** Fraction of an activity falling in window w for host h (0 when it does not touch h). */
+  private share(a: Activity, h: number, w: number): number {
+    if (a.host >= 0 ? a.host !== h : a.zone !== this.hostZone[h]) return 0;
+    const wt = this.windowTicks;
+    const lo = Math.max(a.start, w * wt);
+    const hi = Math.min(a.end, (w + 1) * wt);
+    return hi > lo ? (hi - lo) / (a.end - a.start) : 0;
+  }
+
+  /** Add `amount` of raw field `f` to host h in window w, and raise its label to `stage`. */
+  add(h: number, w: number, f: number, amount: number, stage: number): void {
+    const key = w * this.nHosts + h;
+    let acc = this.attack.get(key);
+    if (!acc) {
+      acc = new Float32Array(N_RAW);
+      this.attack.set(key, acc);
+    }
+    acc[f]! += amount;
+    if (stage > (this.labels.get(key) ?? 0)) this.labels.set(key, stage);
+  }
+
+  /** Add `scale` times the raw vector `vec` to host h in window w, and raise its label to `stage`. */
+  addVec(h: number, w: number, vec: Float32Array, scale: number, stage: number): void {
+    const key = w * this.nHosts + h;
+    let acc = this.attack.get(key);
+    if (!acc) {
+      acc = new Float32Array(N_RAW);
+      this.attack.set(key, acc);
+    }
+    for (let i = 0; i < N_RAW; i++) if (vec[i] !== 0) acc[i]! += vec[i]! * scale;
+    if (stage > (this.labels.get(key) ?? 0)) this.labels.set(key, stage);
+  }
+
+  /** Mark host h in window w with `stage` without adding traffic. */
+  mark(h: number, w: number, stage: number): void {
+    const key = w * this.nHosts + h;
+    if (stage > (this.labels.get(key) ?? 0)) this.labels.set(key, stage);
+  }
+
+  /** Ground-truth stage of host h in window w (0 = benign). */
+  label(h: number, w: number): number {
+    let l = this.labels.get(w * this.nHosts + h) ?? 0;
+    const b = this.buckets.get(w);
+    if (b) for (const id of b) {
+      const a = this.activities[id]!;
+      if (a.stage > l && this.share(a, h, w) > 0) l = a.stage;
+    }
+    return l;
+  }
+
+  /** Activity multiplier of host h at window w (wave x regime x burst), exposed for tests. */
+  activity(h: number, w: number): number {
+    const t = w * this.window;
+    const wave = 0.75 + 0.25 * Math.sin((2 * Math.PI * t) / WAVE_PERIOD + this.phase[h]!);
+    const u = hash32(this.seed, h, Math.floor(t / 60), 0xa1) / 4294967296;
+    const regime = REGIME_MULT[u < REGIME_CUM[0]! ? 0 : u < REGIME_CUM[1]! ? 1 : 2]!;
+    const b = hash32(this.seed, h, Math.floor(t / BURST_BLOCK), 0xb2) / 4294967296;
+    return wave * regime * (b < BURST_PROB ? BURST_MULT : 1);
+  }
+
+  /** Write host h's feature vector for window w into out[offset .. offset + N_FEATURES). */
+  read(h: number, w: number, out: Float32Array, offset: number): void {
+    const p = this.profiles[h]!;
+    const raw = this.raw;
+    const dt = this.window;
+    const a = this.activity(h, w) * dt;
+    const hh = hash32(this.seed, h, w, 0xc3);
+    let idx = hh & TABLE_MASK;
+    const stride = ((hh >>> 16) | 1) & TABLE_MASK;
+    const n = (): number => {
+      idx = (idx + stride) & TABLE_MASK;
+      return NORMALS[idx]!;
+    };
+    const logn = (s: number): number => Math.exp(s * n() - (s * s) / 2);
+    const fo = count(p.flowsOut * a, n());
+    const fi = count(p.flowsIn * a, n());
+    raw[RAW.flowsOut] = fo;
+    raw[RAW.flowsIn] = fi;
+    const po = fo * p.pktsPerFlowOut * logn(0.3);
+    const pi = fi * p.pktsPerFlowIn * logn(0.3);
+    raw[RAW.packetsOut] = Math.round(po);
+    raw[RAW.packetsIn] = Math.round(pi);
+    raw[RAW.bytesOut] = Math.round(po * p.bytesPerPktOut * logn(0.25));
+    raw[RAW.bytesIn] = Math.round(pi * p.bytesPerPktIn * logn(0.25));
+    raw[RAW.distinctDstHosts] = Math.min(fo, count(p.dstHosts * a, n()));
+    raw[RAW.distinctDstPorts] = Math.min(fo, count(p.dstPorts * a, n()));
+    raw[RAW.distinctSrcHosts] = Math.min(fi, count(p.srcHosts * a, n()));
+    raw[RAW.failedConnections] = count(p.failedConn * dt, n());
+    raw[RAW.synPackets] = fo + fi + count(0.02 * (fo + fi), n());
+    raw[RAW.flowDurationSum] = (fo + fi) * p.flowDur * logn(0.4);
+    raw[RAW.failedAuth] = count(p.failedAuth * dt, n());
+    raw[RAW.successAuth] = count(p.successAuth * a, n());
+    raw[RAW.newProcesses] = count(p.newProc * a, n());
+    raw[RAW.privilegeEvents] = count(p.privEvents * dt, n());
+    raw[RAW.egressBytesInternet] = Math.round(raw[RAW.bytesOut]! * p.egressShare * logn(0.3));
+    raw[RAW.dnsQueries] = count(p.dns * a, n());
+    raw[RAW.remoteAdminSessions] = 0;
+    // Administrator sessions: a burst of logons, tools and privilege use, as an intrusion would show.
+    const t = w * dt;
+    const block = Math.floor(t / ADMIN_BLOCK);
+    const ah = hash32(this.seed, h, block, 0xd4);
+    if (ah / 4294967296 < (p.adminPerMinute * ADMIN_BLOCK) / 60) {
+      const start = block * ADMIN_BLOCK + ((ah >>> 8) % 20);
+      const len = 3 + ((ah >>> 16) % 8);
+      if (t + dt > start && t < start + len) {
+        const first = t <= start && start < t + dt;
+        raw[RAW.remoteAdminSessions]! += first ? 1 : 0;
+        raw[RAW.successAuth]! += first ? 2 : count(0.3, n());
+        raw[RAW.newProcesses]! += count(2.5, n());
+        raw[RAW.privilegeEvents]! += count(1, n());
+        raw[RAW.distinctDstPorts]! += count(1.5, n());
+        raw[RAW.flowsOut]! += count(3, n());
+        raw[RAW.failedAuth]! += n() > 1.6 ? 1 : 0; // an admin mistyping a password
+      }
+    }
+    const acc = this.attack.get(w * this.nHosts + h);
+    if (acc) for (let i = 0; i < N_RAW; i++) raw[i]! += acc[i]!;
+    const b = this.buckets.get(w);
+    if (b) for (const id of b) {
+      const act = this.activities[id]!;
+      const f = this.share(act, h, w);
+      if (f > 0) for (let i = 0; i < N_RAW; i++) raw[i]! += act.vec[i]! * f;
+    }
+    derive(raw, out, offset);
+  }
+}
+
+/** Raw accumulators to the defender-visible features. */
+function derive(raw: Float64Array, out: Float32Array, o: number): void {
+  const flows = raw[RAW.flowsOut]! + raw[RAW.flowsIn]!;
+  const pkts = raw[RAW.packetsOut]! + raw[RAW.packetsIn]!;
+  const bytes = raw[RAW.bytesOut]! + raw[RAW.bytesIn]!;
+  out[o] = raw[RAW.flowsOut]!;
+  out[o + 1] = raw[RAW.flowsIn]!;
+  out[o + 2] = raw[RAW.packetsOut]!;
+  out[o + 3] = raw[RAW.packetsIn]!;
+  out[o + 4] = raw[RAW.bytesOut]!;
+  out[o + 5] = raw[RAW.bytesIn]!;
+  out[o + 6] = raw[RAW.distinctDstHosts]!;
+  out[o + 7] = raw[RAW.distinctDstPorts]!;
+  out[o + 8] = raw[RAW.distinctSrcHosts]!;
+  out[o + 9] = raw[RAW.failedConnections]!;
+  out[o + 10] = pkts > 0 ? Math.min(1, raw[RAW.synPackets]! / pkts) : 0;
+  out[o + 11] = flows > 0 ? raw[RAW.flowDurationSum]! / flows : 0;
+  out[o + 12] = pkts > 0 ? bytes / pkts : 0;
+  out[o + 13] = raw[RAW.failedAuth]!;
+  out[o + 14] = raw[RAW.successAuth]!;
+  out[o + 15] = raw[RAW.newProcesses]!;
+  out[o + 16] = raw[RAW.privilegeEvents]!;
+  out[o + 17] = raw[RAW.egressBytesInternet]!;
+  out[o + 18] = raw[RAW.dnsQueries]!;
+  out[o + 19] = raw[RAW.remoteAdminSessions]!;
+  out[o + 20] = raw[RAW.bytesIn]! > 0 ? raw[RAW.bytesOut]! / raw[RAW.bytesIn]! : raw[RAW.bytesOut]! > 0 ? 10 : 0;
+}
