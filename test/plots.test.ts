@@ -1,0 +1,246 @@
+/**
+ * Headless SVG charts and the self-contained HTML report page.
+ */
+import { describe, it, expect } from 'vitest';
+import {
+  latencyBySizeSvg,
+  f1BySizeSvg,
+  coTrainingCurvesSvg,
+  renderVegaLiteSvg,
+  type LatencyPoint,
+  type F1Point,
+  type CurvePoint,
+} from '../src/lab/plots.js';
+import { buildReportHtml, markdownTableToHtml, escapeHtml } from '../src/lab/report-html.js';
+import { Rng } from '../src/shared/prng.js';
+import type { TopLevelSpec } from 'vega-lite';
+
+const DEFENDERS = ['rule-mas', 'static-range', 'gnn-defender', 'ppo-mlp'];
+const ATTACKERS = ['scripted-apt', 'ppo-attacker'];
+const SIZES = [8, 16, 32, 64];
+
+function latencyPoints(seed: number, withAttacker: boolean): LatencyPoint[] {
+  const rng = new Rng(seed);
+  const out: LatencyPoint[] = [];
+  for (const attacker of withAttacker ? ATTACKERS : [undefined]) {
+    for (const hosts of SIZES) {
+      for (const defender of DEFENDERS) {
+        const mean = 5 + hosts * 0.2 + 3 * rng.next();
+        const hw = 0.5 + rng.next();
+        out.push({ hosts, defender, ...(attacker ? { attacker } : {}), mean, lo: mean - hw, hi: mean + hw });
+      }
+    }
+  }
+  return out;
+}
+
+function f1Points(seed: number): F1Point[] {
+  const rng = new Rng(seed);
+  return ATTACKERS.flatMap((attacker) =>
+    SIZES.flatMap((hosts) => DEFENDERS.map((defender) => ({ hosts, defender, attacker, f1: rng.next() }))),
+  );
+}
+
+function curvePoints(seed: number): CurvePoint[] {
+  const rng = new Rng(seed);
+  const out: CurvePoint[] = [];
+  for (let round = 0; round < 8; round++) {
+    for (const series of ['attacker', 'defender']) {
+      for (const metric of ['reward', 'latency']) out.push({ round, series, metric, value: rng.normal() });
+    }
+  }
+  return out;
+}
+
+function expectSvg(svg: string): void {
+  expect(svg.startsWith('<svg')).toBe(true);
+  expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+  expect(svg).toContain('xmlns="http://www.w3.org/2000/svg"');
+  expect(svg).not.toMatch(/NaN/);
+}
+
+/** Every `http...` occurrence must be a namespace declaration. */
+function externalRefs(text: string): string[] {
+  const stripped = text.replace(/\sxmlns(:\w+)?="http:\/\/www\.w3\.org\/[^"]*"/g, '');
+  return stripped.match(/https?:[^\s"')<]*/g) ?? [];
+}
+
+describe('charts', () => {
+  it('latency by size: valid SVG with defenders, attackers and axis titles', async () => {
+    const svg = await latencyBySizeSvg(latencyPoints(1, true), { title: 'Response latency' });
+    expectSvg(svg);
+    for (const d of DEFENDERS) expect(svg).toContain(d);
+    for (const a of ATTACKERS) expect(svg).toContain(a);
+    expect(svg).toContain('Network size (hosts)');
+    expect(svg).toContain('Response latency (steps)');
+    expect(svg).toContain('Response latency');
+    expect(externalRefs(svg)).toEqual([]);
+  });
+
+  it('latency chart without attackers, bar mode, and NaN CI bounds (n = 1) render', async () => {
+    const pts = latencyPoints(2, false);
+    pts[0] = { ...pts[0]!, lo: NaN, hi: NaN };
+    const svg = await latencyBySizeSvg(pts, { mark: 'bar', yTitle: 'Latency (s)' });
+    expectSvg(svg);
+    expect(svg).toContain('Latency (s)');
+    expect(svg).not.toContain('Attacker');
+  });
+
+  it('F1 by size', async () => {
+    const svg = await f1BySizeSvg(f1Points(3));
+    expectSvg(svg);
+    for (const d of DEFENDERS) expect(svg).toContain(d);
+    expect(svg).toContain('Detection F1');
+    expect(svg).toContain('Network size (hosts)');
+  });
+
+  it('co-training curves, faceted by metric', async () => {
+    const svg = await coTrainingCurvesSvg(curvePoints(4));
+    expectSvg(svg);
+    for (const s of ['attacker', 'defender', 'reward', 'latency', 'Co-training round']) expect(svg).toContain(s);
+  });
+
+  it('is deterministic and independent of input row order', async () => {
+    const pts = latencyPoints(5, true);
+    const a = await latencyBySizeSvg(pts);
+    const b = await latencyBySizeSvg(pts);
+    const shuffled = [...pts];
+    new Rng(99).shuffle(shuffled);
+    const c = await latencyBySizeSvg(shuffled);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    const curves = curvePoints(6);
+    expect(await coTrainingCurvesSvg(curves)).toBe(await coTrainingCurvesSvg([...curves].reverse()));
+    // different data -> different picture
+    expect(await latencyBySizeSvg(latencyPoints(7, true))).not.toBe(a);
+  });
+
+  it('escapes markup in labels', async () => {
+    const svg = await f1BySizeSvg([
+      { hosts: 8, defender: 'evil<script>', f1: 0.5 },
+      { hosts: 8, defender: 'ok', f1: 0.7 },
+    ]);
+    expect(svg).not.toContain('<script');
+    expect(svg).toContain('evil&lt;script&gt;');
+  });
+
+  it('element ids (clip paths, gradients) are deterministic and distinct between figures', async () => {
+    const spec = (title: string): TopLevelSpec => ({
+        title,
+        data: { values: [{ a: 'x', b: 1 }] },
+        mark: { type: 'bar', clip: true },
+        encoding: {
+          x: { field: 'a', type: 'nominal' },
+          y: { field: 'b', type: 'quantitative', scale: { domain: [0, 0.5] } },
+          color: { value: { gradient: 'linear', stops: [{ offset: 0, color: 'red' }, { offset: 1, color: 'blue' }] } },
+        },
+    });
+    const idsOf = (svg: string) => [...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!);
+    const a = await renderVegaLiteSvg(spec('A'));
+    const b = await renderVegaLiteSvg(spec('B'));
+    expect(await renderVegaLiteSvg(spec('A'))).toBe(a);
+    const ia = idsOf(a);
+    const ib = idsOf(b);
+    expect(ia.length).toBeGreaterThanOrEqual(2);
+    expect(ia.filter((id) => ib.includes(id))).toEqual([]);
+    // every url(#...) reference points at an id in the same figure
+    for (const m of a.matchAll(/url\(#([^)]+)\)/g)) expect(ia).toContain(m[1]);
+  });
+
+  it('renderVegaLiteSvg renders a raw spec', async () => {
+    const svg = await renderVegaLiteSvg({
+      data: { values: [{ a: 'x', b: 1 }] },
+      mark: 'bar',
+      encoding: { x: { field: 'a', type: 'nominal', title: 'AxisA' }, y: { field: 'b', type: 'quantitative' } },
+    });
+    expectSvg(svg);
+    expect(svg).toContain('AxisA');
+  });
+});
+
+describe('markdown tables', () => {
+  it('converts header, alignment, escaped pipes and inline markup; escapes text', () => {
+    const html = markdownTableToHtml(
+      [
+        '| defender | hosts | latency |',
+        '|:---------|:----:|--------:|',
+        '| rule-mas | 8 | **12.3 ± 0.4** |',
+        '| a \\| b <i> | 16 | `x&y` |',
+        '| short |',
+      ].join('\n'),
+    );
+    expect(html.startsWith('<table><thead><tr><th style="text-align:left">defender</th>')).toBe(true);
+    expect(html).toContain('<th style="text-align:center">hosts</th>');
+    expect(html).toContain('<td style="text-align:right"><strong>12.3 ± 0.4</strong></td>');
+    expect(html).toContain('<td style="text-align:left">a | b &lt;i&gt;</td>');
+    expect(html).toContain('<code>x&amp;y</code>');
+    // short row padded to three cells
+    expect(html).toContain('<tr><td style="text-align:left">short</td><td style="text-align:center"></td><td style="text-align:right"></td></tr>');
+    expect((html.match(/<tr>/g) ?? []).length).toBe(4);
+  });
+
+  it('rejects text that is not a table', () => {
+    expect(() => markdownTableToHtml('| a | b |\n| c | d |')).toThrow(/delimiter/);
+    expect(() => markdownTableToHtml('just text')).toThrow();
+  });
+
+  it('escapeHtml covers the five specials', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('HTML report', () => {
+  it('is one self-contained page: inline svgs, escaped text, no scripts or external resources', async () => {
+    const lat = await latencyBySizeSvg(latencyPoints(8, true));
+    const f1 = await f1BySizeSvg(f1Points(9));
+    const page = buildReportHtml({
+      title: 'cyrange report <script>alert(1)</script>',
+      subtitle: 'seeds 0-4 & 20 episodes',
+      meta: { commit: 'abc123', '<k>': '"v"' },
+      sections: [
+        {
+          heading: 'Latency',
+          markdownTable: '| defender | mean |\n|---|---:|\n| rule-mas | 1.0 |\n\n| defender | mean |\n|---|---:|\n| ppo | 2.0 |',
+          svg: lat,
+          note: 'Error bars: 95 % t CI over seeds <script>',
+        },
+        { heading: 'Detection', svg: f1, html: '<p>Trusted <em>fragment</em></p>' },
+        { heading: 'Latency' },
+      ],
+    });
+    expect(page.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(page).not.toMatch(/<script/i);
+    expect(page).toContain('cyrange report &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).toContain('seeds 0-4 &amp; 20 episodes');
+    expect(page).toContain('<dt>&lt;k&gt;</dt><dd>&quot;v&quot;</dd>');
+    expect(page).toContain('Error bars: 95 % t CI over seeds &lt;script&gt;');
+    expect(page).toContain('<p>Trusted <em>fragment</em></p>');
+    expect(page).toContain(lat);
+    expect(page).toContain(f1);
+    expect((page.match(/<table>/g) ?? []).length).toBe(2);
+    expect((page.match(/<svg/g) ?? []).length).toBe(2);
+    // repeated headings get unique anchors
+    expect(page).toContain('<h2 id="latency">');
+    expect(page).toContain('<h2 id="latency-2">');
+    expect(externalRefs(page)).toEqual([]);
+    expect(page).not.toMatch(/<link|<img|<iframe|@import|src=/i);
+    // pure function of its input
+    expect(buildReportHtml({ title: 't', meta: {}, sections: [{ heading: 'h', svg: lat }] })).toBe(
+      buildReportHtml({ title: 't', meta: {}, sections: [{ heading: 'h', svg: lat }] }),
+    );
+  });
+
+  it('refuses scripts in trusted markup and non-SVG figures', () => {
+    expect(() => buildReportHtml({ title: 't', meta: {}, sections: [{ heading: 'h', html: '<script>x</script>' }] })).toThrow(
+      /script/,
+    );
+    expect(() => buildReportHtml({ title: 't', meta: {}, sections: [{ heading: 'h', svg: '<div>no</div>' }] })).toThrow(/svg/);
+    const withProlog = buildReportHtml({
+      title: 't',
+      meta: {},
+      sections: [{ heading: 'h', svg: '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>' }],
+    });
+    expect(withProlog).not.toContain('<?xml');
+    expect(withProlog).toContain('<figure><svg');
+  });
+});
