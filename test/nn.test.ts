@@ -1,0 +1,246 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initTf, tfBackendName, tf, TF_BACKEND_ENV } from '../src/nn/runtime.js';
+import { isWasmBatchMatMulPatched } from '../src/nn/batchmatmul-patch.js';
+import { buildMlp, copyWeights, getWeightsFlat, setWeightsFlat, MlpTrainer, mlpForwardArray } from '../src/nn/mlp.js';
+import { loadLayersModelFromDir, saveLayersModel } from '../src/nn/io.js';
+import { CyrangeError } from '../src/shared/errors.js';
+import { Rng } from '../src/shared/prng.js';
+
+const dirs: string[] = [];
+async function tmp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'cyrange-nn-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function randomMatrix(rng: Rng, rows: number, cols: number): Float32Array {
+  const a = new Float32Array(rows * cols);
+  for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+  return a;
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i] as number), Math.abs(b[i] as number));
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+  return d / Math.max(scale, 1e-12);
+}
+
+describe('backend selection', () => {
+  it('auto falls back past tfjs-node and records the backend it ran', async () => {
+    const rt = await initTf();
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(rt.backend);
+    expect(rt.backend).toBe(tf.getBackend());
+    expect(tfBackendName()).toBe(rt.backend);
+    if (rt.backend !== 'tensorflow') expect(rt.fallbacks.some((f) => f.startsWith('node:'))).toBe(true);
+    if (rt.backend === 'wasm') {
+      expect(rt.patchedBatchMatMul).toBe(true);
+      expect(isWasmBatchMatMulPatched()).toBe(true);
+    }
+    // Idempotent: the same call gives the same runtime object.
+    expect(await initTf()).toBe(rt);
+  });
+
+  it('an explicit backend wins, and the env var overrides auto', async () => {
+    const cpu = await initTf({ backend: 'cpu' });
+    expect(cpu.backend).toBe('cpu');
+    expect(tfBackendName()).toBe('cpu');
+    process.env[TF_BACKEND_ENV] = 'cpu';
+    try {
+      expect((await initTf()).backend).toBe('cpu');
+      process.env[TF_BACKEND_ENV] = 'gpu-please';
+      await expect(initTf()).rejects.toThrow(CyrangeError);
+      await expect(initTf()).rejects.toThrow(/CYRANGE_TF_BACKEND/);
+    } finally {
+      delete process.env[TF_BACKEND_ENV];
+    }
+    const wasm = await initTf({ backend: 'wasm' });
+    expect(wasm.backend).toBe('wasm');
+  });
+});
+
+describe('patched wasm BatchMatMul', () => {
+  it('transposed products equal the cpu backend', async () => {
+    const rng = new Rng(3);
+    const a = randomMatrix(rng, 37, 53);
+    const b = randomMatrix(rng, 53, 29);
+    const results: Record<string, Float32Array[]> = {};
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initTf({ backend });
+      results[backend] = tf.tidy(() => {
+        const A = tf.tensor2d(a, [37, 53]);
+        const B = tf.tensor2d(b, [53, 29]);
+        const At = tf.transpose(A);
+        const Bt = tf.transpose(B);
+        return [tf.matMul(A, B), tf.matMul(At, B, true, false), tf.matMul(A, Bt, false, true), tf.matMul(At, Bt, true, true),
+          tf.matMul(tf.stack([At, At]), tf.stack([Bt, Bt]), true, true)].map((t) => t.dataSync() as Float32Array);
+      });
+    }
+    const [w, c] = [results['wasm'] as Float32Array[], results['cpu'] as Float32Array[]];
+    for (let i = 0; i < w.length; i++) expect(maxRelDiff(w[i] as Float32Array, c[i] as Float32Array)).toBeLessThan(1e-5);
+    expect(isWasmBatchMatMulPatched()).toBe(true);
+  });
+
+  it('MLP gradients (batch 64) under patched wasm equal cpu gradients', async () => {
+    await initTf({ backend: 'wasm' });
+    const model = buildMlp({ inputDim: 40, hidden: [32, 16], outputDim: 8, seed: 11 });
+    const rng = new Rng(5);
+    const xs = randomMatrix(rng, 64, 40);
+    const ys = randomMatrix(rng, 64, 8);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const grads: Record<string, Float32Array[]> = {};
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initTf({ backend });
+      const before = tf.memory().numTensors;
+      const { value, grads: g } = tf.variableGrads(() => {
+        const x = tf.tensor2d(xs, [64, 40]);
+        const y = tf.tensor2d(ys, [64, 8]);
+        return tf.losses.huberLoss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+      }, vars);
+      grads[backend] = vars.map((v) => g[v.name]?.dataSync() as Float32Array);
+      expect(value.dataSync()[0]).toBeGreaterThan(0);
+      tf.dispose([value, ...Object.values(g)]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    const [w, c] = [grads['wasm'] as Float32Array[], grads['cpu'] as Float32Array[]];
+    expect(w.length).toBe(6);
+    for (let i = 0; i < w.length; i++) {
+      expect((w[i] as Float32Array).length).toBeGreaterThan(0);
+      expect(maxRelDiff(w[i] as Float32Array, c[i] as Float32Array)).toBeLessThan(1e-4);
+    }
+    model.dispose();
+  });
+});
+
+describe('mlp builder', () => {
+  it('same seed gives the same weights, another seed different ones', async () => {
+    await initTf();
+    const a = buildMlp({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 7 });
+    const b = buildMlp({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 7 });
+    const c = buildMlp({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 8 });
+    const fa = getWeightsFlat(a).data;
+    expect(fa.length).toBe(10 * 8 + 8 + 8 * 4 + 4 + 4 * 3 + 3);
+    expect(getWeightsFlat(b).data).toEqual(fa);
+    expect(getWeightsFlat(c).data).not.toEqual(fa);
+    copyWeights(a, c);
+    expect(getWeightsFlat(c).data).toEqual(fa);
+    const flat = getWeightsFlat(b);
+    flat.data[0] = 42;
+    setWeightsFlat(c, flat);
+    expect(getWeightsFlat(c).data[0]).toBe(42);
+    expect(() => setWeightsFlat(c, new Float32Array(3))).toThrow(/expected/);
+    const d = buildMlp({ inputDim: 10, hidden: [8], outputDim: 3, seed: 7 });
+    expect(() => copyWeights(a, d)).toThrow(/shapes differ/);
+    for (const m of [a, b, c, d]) m.dispose();
+  });
+});
+
+describe('MlpTrainer (hand-written backward + JS Adam)', () => {
+  it.each(['relu', 'tanh'] as const)('%s: matches tf.train.adam + minimize step for step; mlpForwardArray matches predictOnBatch', async (activation) => {
+    await initTf();
+    const spec = { inputDim: 20, hidden: [16, 12], outputDim: 6, activation, seed: 9 };
+    const a = buildMlp(spec);
+    const b = buildMlp(spec);
+    const rng = new Rng(77);
+    const xs = randomMatrix(rng, 64, 20);
+    const ys = randomMatrix(rng, 64, 6);
+    const lr = 0.01;
+    const trainer = new MlpTrainer(a, { learningRate: lr });
+    const opt = tf.train.adam(lr);
+    const vars = b.trainableWeights.map((w) => w.read() as tf.Variable);
+    const x = tf.tensor2d(xs, [64, 20]);
+    const y = tf.tensor2d(ys, [64, 6]);
+    for (let step = 0; step < 5; step++) {
+      // Mean squared error over all outputs: dL/dout = 2 (out - y) / n.
+      const la = trainer.step(xs, 64, (out, grad) => {
+        let l = 0;
+        for (let i = 0; i < out.length; i++) {
+          const e = (out[i] as number) - (ys[i] as number);
+          l += e * e;
+          grad[i] = (2 * e) / out.length;
+        }
+        return l / out.length;
+      });
+      const lb = opt.minimize(() => tf.losses.meanSquaredError(y, b.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars);
+      expect(la).toBeCloseTo(lb?.dataSync()[0] as number, 5);
+      lb?.dispose();
+    }
+    expect(trainer.iterations).toBe(5);
+    expect(maxRelDiff(getWeightsFlat(a).data, getWeightsFlat(b).data)).toBeLessThan(1e-4);
+    expect(maxRelDiff(getWeightsFlat(a).data, getWeightsFlat(buildMlp(spec)).data)).toBeGreaterThan(1e-3);
+    const ref = (a.predictOnBatch(x) as tf.Tensor).dataSync() as Float32Array;
+    expect(maxRelDiff(mlpForwardArray(a, xs, 64), ref)).toBeLessThan(1e-5);
+    const before = tf.memory().numTensors;
+    trainer.step(xs, 64, () => 0);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+    opt.dispose();
+  });
+});
+
+describe('model io', () => {
+  it('save/load round trip gives identical outputs; model.json is plain tfjs format', async () => {
+    await initTf();
+    const model = buildMlp({ inputDim: 12, hidden: [16, 8], outputDim: 5, activation: 'tanh', seed: 21 });
+    const dir = await tmp();
+    const files = await saveLayersModel(model, dir);
+    expect(files).toEqual(['model.json', 'weights.bin']);
+    const x = tf.tensor2d(randomMatrix(new Rng(1), 9, 12), [9, 12]);
+    const y0 = (model.predictOnBatch(x) as tf.Tensor).dataSync();
+
+    const loaded = await loadLayersModelFromDir(dir);
+    const y1 = (loaded.predictOnBatch(x) as tf.Tensor).dataSync();
+    expect(Array.from(y1)).toEqual(Array.from(y0));
+
+    // Loadable by plain tfjs from the two files, the way tfjs-node's file:// handler lays them out.
+    const mj = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+    expect(mj.format).toBe('layers-model');
+    expect(mj.weightsManifest.map((g) => g.paths)).toEqual([['weights.bin']]);
+    const bin = await readFile(join(dir, 'weights.bin'));
+    const plain = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: mj.modelTopology,
+        weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
+        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+      }),
+    );
+    const y2 = (plain.predictOnBatch(x) as tf.Tensor).dataSync();
+    expect(Array.from(y2)).toEqual(Array.from(y0));
+    for (const m of [model, loaded, plain]) m.dispose();
+    x.dispose();
+  });
+
+  it('missing or corrupt files throw CyrangeError naming the file', async () => {
+    await initTf();
+    const model = buildMlp({ inputDim: 4, hidden: [3], outputDim: 2, seed: 1 });
+    const dir = await tmp();
+    await saveLayersModel(model, dir);
+    model.dispose();
+
+    const empty = await tmp();
+    await expect(loadLayersModelFromDir(empty)).rejects.toThrow(CyrangeError);
+    await expect(loadLayersModelFromDir(empty)).rejects.toThrow(/model\.json/);
+
+    const good = await readFile(join(dir, 'model.json'), 'utf8');
+    await writeFile(join(dir, 'model.json'), good.slice(0, good.length / 2));
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(CyrangeError);
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/model\.json: not valid JSON/);
+
+    await writeFile(join(dir, 'model.json'), JSON.stringify({ ...JSON.parse(good), modelTopology: { bogus: true } }));
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/model\.json: not a loadable/);
+
+    await writeFile(join(dir, 'model.json'), good);
+    const bin = await readFile(join(dir, 'weights.bin'));
+    await writeFile(join(dir, 'weights.bin'), bin.subarray(0, 8));
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/weights\.bin: expected \d+ bytes/);
+    await rm(join(dir, 'weights.bin'));
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/weights\.bin: cannot read/);
+  });
+});
