@@ -257,6 +257,10 @@ export class RangeEnv {
   private damageRate = 0;
   private costRate = 0;
   private liveCount = 0;
+  private healthyCost = 0;
+  private healthyCostRate = 0;
+  /** Hosts whose current containment started while they were healthy (for the healthy-response cost). */
+  private healthyHost!: Uint8Array;
 
   constructor(scenario: Scenario, opts: RangeEnvOptions = {}) {
     this.network = new Network(scenario);
@@ -320,6 +324,9 @@ export class RangeEnv {
     this.blocked = new Uint8Array(H);
     this.offlineUntil = new Int32Array(H);
     this.credEpoch = new Int32Array(net.credIds.length);
+    this.healthyHost = new Uint8Array(H);
+    this.healthyCost = 0;
+    this.healthyCostRate = 0;
     this.alerts = [];
     this.everCompromised = false;
     this.done = false;
@@ -721,8 +728,11 @@ export class RangeEnv {
       end = (Math.floor(this.now / this.windowTicks) + 1) * this.windowTicks;
     } else {
       end = this.now + toTicks(SIM.defender[dec.type]);
-      this.emit({ t: this.time, type: 'response', agent: d.id, action: dec.type, host: dec.host, healthy: !this.hostTouched(dec.host), end: end / TICKS_PER_SECOND });
-      this.chargeResponse(dec);
+      const healthy = !this.hostTouched(dec.host);
+      this.emit({ t: this.time, type: 'response', agent: d.id, action: dec.type, host: dec.host, healthy, end: end / TICKS_PER_SECOND });
+      if (dec.type === 'restore') this.healthyHost[dec.host] = 0;
+      else if (healthy) this.healthyHost[dec.host] = 1;
+      this.chargeResponse(dec, healthy);
     }
     d.pending = { action: a, start: this.now, end };
     d.busyUntil = end;
@@ -803,7 +813,7 @@ export class RangeEnv {
     return this.credsValidCache[h]!;
   }
 
-  private chargeResponse(dec: DefenderDecoded): void {
+  private chargeResponse(dec: DefenderDecoded, healthy: boolean): void {
     if (dec.type === 'monitor') return;
     const w = this.businessWeight[dec.host]!;
     let cost = 0;
@@ -811,6 +821,15 @@ export class RangeEnv {
     else if (dec.type === 'resetCredentials') cost = SIM.resetCostPerCredential * this.credsAround(dec.host).length;
     else if (dec.type === 'killProcess') cost = SIM.killCost;
     this.rewardDefenders(-cost);
+    if (healthy) this.healthyCost += cost;
+  }
+
+  /**
+   * Business cost of responses to healthy hosts so far: one-off costs of responses that started on a host
+   * the attack had not touched, plus isolation/block/downtime of such hosts until they are restored.
+   */
+  get healthyResponseCost(): number {
+    return this.healthyCost;
   }
 
   // ---------------------------------------------------------------- time, windows, telemetry
@@ -821,6 +840,7 @@ export class RangeEnv {
     const dt = ticks / TICKS_PER_SECOND;
     this.updateRates();
     this.rewardDefenders(-(this.damageRate * SIM.damagePerValueSecond + this.costRate) * dt);
+    this.healthyCost += this.healthyCostRate * dt;
     for (const s of this.attackers) this.stepRewards[s.id]! -= SIM.attackerTimeCost * dt;
   }
 
@@ -832,6 +852,7 @@ export class RangeEnv {
     let damage = 0;
     let cost = 0;
     let live = 0;
+    let healthy = 0;
     for (let h = 0; h < net.nHosts; h++) {
       let held = false;
       for (const s of this.attackers) {
@@ -839,9 +860,13 @@ export class RangeEnv {
         if (this.footholdLive(s, h)) held = true;
       }
       if (held) live++;
-      if (this.isolated[h] || this.offlineUntil[h]! > this.now) cost += SIM.isolationCostPerWeightSecond * this.businessWeight[h]!;
-      else if (this.blocked[h]) cost += SIM.blockCostPerWeightSecond * this.businessWeight[h]!;
+      let c = 0;
+      if (this.isolated[h] || this.offlineUntil[h]! > this.now) c = SIM.isolationCostPerWeightSecond * this.businessWeight[h]!;
+      else if (this.blocked[h]) c = SIM.blockCostPerWeightSecond * this.businessWeight[h]!;
+      cost += c;
+      if (this.healthyHost[h]) healthy += c;
     }
+    this.healthyCostRate = healthy;
     this.damageRate = damage;
     this.costRate = cost;
     this.liveCount = live;
@@ -890,6 +915,17 @@ export class RangeEnv {
       labels[i] = this.telemetry.label(h, w);
     }
     return { features, labels };
+  }
+
+  /**
+   * Features only (no labels) of the given hosts in closed window w: what a defender's own telemetry
+   * pipeline has, for defences that catch up on windows they did not see while busy.
+   */
+  readFeatures(w: number, hosts: ArrayLike<number>): Float32Array {
+    if (w < 0 || w >= this.closedWindows) throw new RangeError(`window ${w} is not closed yet (closed: ${this.closedWindows})`);
+    const out = new Float32Array(hosts.length * N_FEATURES);
+    if (this.telemetryOn) for (let i = 0; i < hosts.length; i++) this.telemetry.read(hosts[i]!, w, out, i * N_FEATURES);
+    return out;
   }
 
   /** Whether host h holds a foothold or was touched by the attack in the last few windows (alert truth). */

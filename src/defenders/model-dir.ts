@@ -1,0 +1,84 @@
+/**
+ * Self-describing model directories: `manifest.json` plus the model's files, each listed with its
+ * sha256. Writing goes to a temporary sibling directory that is renamed into place, so an interrupted
+ * write or a refused overwrite never damages what the user had. Reading refuses a missing, corrupt,
+ * tampered (checksum mismatch) or newer-format directory with one line naming the file and field.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CyrangeError } from '../shared/errors.js';
+
+export const MODEL_FORMAT = 1;
+export const MANIFEST = 'manifest.json';
+
+export interface ModelManifestBase {
+  format: number;
+  kind: string;
+  files: Record<string, string>;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * Write a model directory: `fill(tmp)` writes the model files into a fresh temporary directory and
+ * returns the manifest (without `files`); checksums are added and the directory renamed into place.
+ */
+export async function writeModelDir<M extends object>(dir: string, force: boolean, fill: (tmp: string) => Promise<M>): Promise<M & ModelManifestBase> {
+  const target = resolve(dir);
+  if (existsSync(target)) {
+    if (!statSync(target).isDirectory()) throw new CyrangeError(`${dir}: exists and is not a directory`);
+    if (readdirSync(target).length > 0 && !force) throw new CyrangeError(`${dir}: already exists and is not empty (use --force to replace it)`);
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp);
+  try {
+    const manifest = await fill(tmp);
+    const files: Record<string, string> = {};
+    for (const f of readdirSync(tmp).sort()) if (f !== MANIFEST) files[f] = sha256File(join(tmp, f));
+    const full = { ...manifest, files } as unknown as M & ModelManifestBase;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(full, null, 2)}\n`);
+    if (existsSync(target)) {
+      const old = `${tmp}.old`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, target);
+    return full;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Read and verify a model directory's manifest and checksums. */
+export function readModelDir(dir: string, kinds: readonly string[]): ModelManifestBase & Record<string, unknown> {
+  if (!existsSync(dir)) throw new CyrangeError(`${dir}: no such model directory`);
+  if (!statSync(dir).isDirectory()) throw new CyrangeError(`${dir}: not a directory`);
+  const mpath = join(dir, MANIFEST);
+  if (!existsSync(mpath)) throw new CyrangeError(`${mpath}: missing (not a cyrange model directory)`);
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(readFileSync(mpath, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new CyrangeError(`${mpath}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new CyrangeError(`${mpath}: expected a JSON object`);
+  if (typeof m.format !== 'number') throw new CyrangeError(`${mpath}: format: expected a number`);
+  if (m.format > MODEL_FORMAT) throw new CyrangeError(`${mpath}: format: ${m.format} is newer than this cyrange reads (${MODEL_FORMAT}); upgrade cyrange`);
+  if (m.format < 1) throw new CyrangeError(`${mpath}: format: expected ${MODEL_FORMAT}`);
+  if (typeof m.kind !== 'string' || !kinds.includes(m.kind)) throw new CyrangeError(`${mpath}: kind: expected one of ${kinds.join(', ')}, got ${JSON.stringify(m.kind)}`);
+  const files = m.files as Record<string, unknown> | undefined;
+  if (!files || typeof files !== 'object' || Object.keys(files).length === 0) throw new CyrangeError(`${mpath}: files: expected the model's files with their sha256`);
+  for (const [name, sum] of Object.entries(files)) {
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new CyrangeError(`${mpath}: files.${name}: not a plain file name`);
+    const p = join(dir, name);
+    if (!existsSync(p)) throw new CyrangeError(`${p}: missing (listed in ${MANIFEST})`);
+    if (typeof sum !== 'string' || sha256File(p) !== sum) throw new CyrangeError(`${p}: sha256 does not match ${MANIFEST} (the file was changed or corrupted)`);
+  }
+  return m as ModelManifestBase & Record<string, unknown>;
+}

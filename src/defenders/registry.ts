@@ -1,0 +1,133 @@
+/**
+ * Defender kinds, looked up by name from scenario and experiment files:
+ *   none          no defence (agents monitor and never act)
+ *   random        random responses (a sanity baseline)
+ *   rf, autoencoder, ensemble
+ *                 AI-MAS: zone agents scoring every window with an ML detector (a trained Detector)
+ *   rule-mas      rule-based MAS: the same agents and playbook, scoring by static rules per aggregation window
+ *   static-range  static cyber range: a central SIEM correlating on a batch interval, analysts triaging
+ *
+ * DEFENSE_PARAMS holds every parameter of the three defences with its reason. They are the same for every
+ * network size and were set from the sources named, not fitted to the reference paper's results. Time
+ * scale: real SOC processes run over minutes; the range compresses them so a whole intrusion fits in a
+ * 15-minute episode, with one factor (about 1 real minute to 1 simulated second) for all of them.
+ */
+import type { Policy } from '../range/agent.js';
+import type { RangeEnv } from '../range/env.js';
+import { NoopDefender, RandomDefender } from './baselines.js';
+import type { Detector } from './detector.js';
+import { DetectionRecorder } from './metrics.js';
+import { RuleScorer, loadRules, type RuleSet } from './rules.js';
+import { DefenderTeam, type TeamConfig, type WindowScorer } from './team.js';
+
+export const DEFENDER_KINDS = ['none', 'random', 'rf', 'autoencoder', 'ensemble', 'rule-mas', 'static-range'] as const;
+export type DefenderKind = (typeof DEFENDER_KINDS)[number];
+export const ML_DEFENDERS: readonly DefenderKind[] = ['rf', 'autoencoder', 'ensemble'];
+
+export const DEFENSE_PARAMS = {
+  /** Agent teams (AI-MAS and rule-based MAS). */
+  mas: {
+    confirmCount: 2,
+    confirmOf: 3,
+    highConfidence: 2,
+    peerHeightenSeconds: 30,
+    eradicateScore: 2,
+    approval: { kind: 'coordinator', servers: 1, medianSeconds: 0.5, sigma: 0, minHostValue: 4 },
+    reasons: {
+      confirm: 'two alerts in three evaluations (or one high-confidence alert) before acting: the usual corroboration step of NIST SP 800-61r2 3.2.4 (analysis) against one-window noise',
+      peerHeighten: 'an alert shared by another zone lowers the bar to one alert for 30 s (alert exchange between agents)',
+      eradicate: 'high-confidence cases get the full eradication (reset credentials, reimage); others a process kill (SP 800-61r2 3.3.4)',
+      approval: 'containing a server or critical host (value >= 4) needs the coordinator agent, an automated policy check of 0.5 s served one at a time',
+    },
+  },
+  /** Rule-based MAS scoring. */
+  ruleMas: {
+    aggregationSeconds: 5,
+    reasons: { aggregation: 'threshold rules need counts over a fixed window; 5 s is the shortest in which the default rules separate scans and brute force from benign bursts' },
+  },
+  /** Static cyber range: SIEM + analysts. */
+  staticRange: {
+    batchSeconds: 10,
+    analysts: 2,
+    triageMedianSeconds: 6,
+    triageSigma: 0.5,
+    reasons: {
+      batch: 'SIEM correlation searches run on a schedule (commonly every 5-15 min); compressed to 10 s',
+      analysts: 'a small SOC shift of two tier-1 analysts; each alert is triaged before any response',
+      triage: 'tier-1 triage takes minutes per alert with a long tail; lognormal, median 6 s (compressed), sigma 0.5',
+    },
+  },
+} as const;
+
+export interface Defense {
+  kind: DefenderKind;
+  policies: Record<string, Policy>;
+  /** Host-windows the defence flagged (null for defences that never flag). */
+  recorder: DetectionRecorder | null;
+}
+
+export interface DefenseOptions {
+  detector?: Detector;
+  rules?: RuleSet;
+}
+
+function masConfig(highConfidence: number): TeamConfig {
+  const m = DEFENSE_PARAMS.mas;
+  return { confirmCount: m.confirmCount, confirmOf: m.confirmOf, highConfidence, peerHeightenSeconds: m.peerHeightenSeconds, eradicateScore: m.eradicateScore, approval: { ...m.approval } };
+}
+
+export function staticRangeConfig(): TeamConfig {
+  const s = DEFENSE_PARAMS.staticRange;
+  return {
+    confirmCount: 1,
+    confirmOf: 1,
+    highConfidence: 1,
+    peerHeightenSeconds: 0,
+    eradicateScore: DEFENSE_PARAMS.mas.eradicateScore,
+    approval: { kind: 'analysts', servers: s.analysts, medianSeconds: s.triageMedianSeconds, sigma: s.triageSigma, minHostValue: 0 },
+  };
+}
+
+/** Scores every window with a trained ML detector. */
+export class DetectorScorer implements WindowScorer {
+  readonly name: string;
+  constructor(readonly detector: Detector) {
+    this.name = `ml:${detector.kind}`;
+  }
+  evaluate(_agent: string, w: number, hosts: Int32Array, features: Float32Array): { scores: Float32Array; covers: number[] } {
+    return { scores: this.detector.score(features, hosts.length), covers: [w] };
+  }
+}
+
+/** Build a defence for an env. ML kinds need `detector`; rule kinds load the default rules unless given. */
+export async function createDefense(kind: DefenderKind, env: RangeEnv, opts: DefenseOptions = {}): Promise<Defense> {
+  const windowsOf = (seconds: number): number => Math.max(1, Math.round(seconds / env.windowSeconds));
+  switch (kind) {
+    case 'none':
+      return { kind, policies: Object.fromEntries(env.defenderIds.map((d) => [d, new NoopDefender()])), recorder: null };
+    case 'random':
+      return { kind, policies: Object.fromEntries(env.defenderIds.map((d) => [d, new RandomDefender()])), recorder: null };
+    case 'rf':
+    case 'autoencoder':
+    case 'ensemble': {
+      if (!opts.detector) throw new Error(`defender kind ${kind} needs a trained detector`);
+      if (opts.detector.kind !== kind) throw new Error(`defender kind ${kind} given a ${opts.detector.kind} detector`);
+      const team = new DefenderTeam(env, new DetectorScorer(opts.detector), masConfig(DEFENSE_PARAMS.mas.highConfidence));
+      return { kind, policies: team.policies(), recorder: team.recorder };
+    }
+    case 'rule-mas': {
+      const rules = opts.rules ?? (await loadRules('default'));
+      const team = new DefenderTeam(env, new RuleScorer(rules, windowsOf(DEFENSE_PARAMS.ruleMas.aggregationSeconds), 'rule-mas'), masConfig(2));
+      return { kind, policies: team.policies(), recorder: team.recorder };
+    }
+    case 'static-range': {
+      const rules = opts.rules ?? (await loadRules('default'));
+      const team = new DefenderTeam(env, new RuleScorer(rules, windowsOf(DEFENSE_PARAMS.staticRange.batchSeconds), 'siem'), staticRangeConfig());
+      return { kind, policies: team.policies(), recorder: team.recorder };
+    }
+  }
+}
+
+export function isDefenderKind(s: string): s is DefenderKind {
+  return (DEFENDER_KINDS as readonly string[]).includes(s);
+}
