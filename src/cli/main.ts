@@ -2,6 +2,7 @@
 /** The cyrange command line: a thin layer over the library API. */
 import { Command } from 'commander';
 import { registerEnvs } from './envs.js';
+import { registerDefenders } from './defenders.js';
 import { reportError } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -12,5 +13,6 @@ program
   .version(VERSION)
   .showHelpAfterError('(run with --help for usage)');
 registerEnvs(program);
+registerDefenders(program);
 
 program.parseAsync(process.argv).catch(reportError);

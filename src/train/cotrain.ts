@@ -1,0 +1,219 @@
+/**
+ * Adaptive co-training. Each round:
+ *   (a) the attacker trains against the current defence (learning kinds only);
+ *   (b) the defenders retrain on the labelled telemetry of those episodes (random forest supervised,
+ *       autoencoder on the benign windows), added to the telemetry they started from;
+ *   (c) both are evaluated frozen on fresh seeds, and the round is recorded.
+ * Everything is seeded: the same config gives the same round records.
+ */
+import { Rng } from '../shared/prng.js';
+import { mean } from '../shared/stats.js';
+import type { Scenario } from '../range/scenario.js';
+import { RangeEnv } from '../range/env.js';
+import { runEpisode, type EpisodeResult, type Policy } from '../range/agent.js';
+import { N_FEATURES } from '../range/telemetry.js';
+import { createAttacker, type AttackerKind } from '../attackers/registry.js';
+import { isLearningAttacker, type LearningAttacker } from '../attackers/learner.js';
+import { collectTelemetry } from '../defenders/collect.js';
+import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../defenders/detector.js';
+import { episodeMetrics, type EpisodeMetrics } from '../defenders/metrics.js';
+import { createDefense, ML_DEFENDERS, type DefenderKind } from '../defenders/registry.js';
+
+export interface CoTrainConfig {
+  scenario: Scenario;
+  attacker: AttackerKind;
+  defender: DefenderKind;
+  /** Co-training rounds (0 = evaluate only). */
+  rounds: number;
+  /** Attacker training episodes per round. */
+  trainEpisodes: number;
+  /** Frozen evaluation episodes per round. */
+  evalEpisodes: number;
+  /** Scripted-attacker episodes for the initial detector (ML defenders without `detector`). */
+  detectorEpisodes: number;
+  seed: number;
+  detectorOptions?: DetectorTrainOptions;
+  /** A trained initial detector (e.g. from a cache), else one is trained here. */
+  detector?: Detector;
+  /** Initial labelled telemetry (kept to retrain on). */
+  telemetry?: LabelledData;
+  /** Retrain ML defenders each round on the new episodes (default true). */
+  retrainDefenders?: boolean;
+  attackerHyperparameters?: Record<string, unknown>;
+  /** Continue from a saved attacker (resume). */
+  attackerPolicy?: Policy;
+  /** Round number to start at (resume). */
+  startRound?: number;
+  onRound?(record: RoundRecord, state: { attacker: Policy; detector: Detector | null; telemetry: LabelledData | null }): Promise<void> | void;
+  /** Checked between episodes; when true the loop stops after the current round's bookkeeping. */
+  shouldStop?(): boolean;
+}
+
+export interface RoundRecord {
+  round: number;
+  attackerSuccess: number;
+  timeToObjective: number | null;
+  detectionF1: number;
+  detectionLatency: number | null;
+  responseLatency: number | null;
+  timeToContainment: number | null;
+  compromiseRate: number;
+  chainLength: number;
+  /** Share of the attacker's actions that were quiet (stealthy scans, credential logons, waits). */
+  quietActionShare: number;
+  meanAttackerReward: number;
+  detectorValidationF1: number | null;
+  trainEpisodes: number;
+  envSteps: number;
+  gradientSteps: number;
+  wallSeconds: number;
+  stepsPerSecond: number;
+}
+
+export interface CoTrainResult {
+  rounds: RoundRecord[];
+  /** Metrics of the last round's evaluation episodes. */
+  evaluation: EpisodeMetrics[];
+  attacker: Policy;
+  detector: Detector | null;
+  telemetry: LabelledData | null;
+}
+
+const nonNull = (xs: (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+const meanOrNull = (xs: (number | null)[]): number | null => {
+  const v = nonNull(xs);
+  return v.length ? mean(v) : null;
+};
+
+/** Labelled rows of one finished episode (all attacked host-windows, a seeded share of benign ones). */
+function episodeRows(env: RangeEnv, rng: Rng, benignShare: number): { X: number[]; y: number[]; w: number[] } {
+  const X: number[] = [];
+  const y: number[] = [];
+  const w: number[] = [];
+  for (let k = 0; k < env.windowsClosed; k++) {
+    const { features, labels } = env.readWindow(k);
+    for (let h = 0; h < labels.length; h++) {
+      const attack = labels[h]! > 0;
+      if (!attack && rng.next() >= benignShare) continue;
+      for (let f = 0; f < N_FEATURES; f++) X.push(features[h * N_FEATURES + f]!);
+      y.push(attack ? 1 : 0);
+      w.push(attack ? 1 : 1 / benignShare);
+    }
+  }
+  return { X, y, w };
+}
+
+function appendRows(d: LabelledData, rows: { X: number[]; y: number[]; w: number[] }): LabelledData {
+  const n = d.nRows + rows.y.length;
+  const X = new Float32Array(n * N_FEATURES);
+  X.set(d.X);
+  X.set(rows.X, d.X.length);
+  const y = new Int32Array(n);
+  y.set(d.y);
+  y.set(rows.y, d.nRows);
+  const weights = new Float32Array(n);
+  weights.set(d.weights ?? new Float32Array(d.nRows).fill(1));
+  weights.set(rows.w, d.nRows);
+  return { ...d, X, y, weights, nRows: n };
+}
+
+function quietShare(events: EpisodeResult['events'], agent: string): { quiet: number; total: number } {
+  let quiet = 0;
+  let total = 0;
+  for (const e of events) {
+    if (e.type !== 'attack' || e.agent !== agent) continue;
+    total++;
+    if ((e.action === 'scanZone' && e.stealthy) || e.action === 'lateral') quiet++;
+  }
+  return { quiet, total };
+}
+
+export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
+  const env = new RangeEnv(cfg.scenario);
+  const attackerId = env.attackerIds[0]!;
+  const isMl = (ML_DEFENDERS as readonly string[]).includes(cfg.defender);
+  const root = new Rng(cfg.seed).split('cotrain');
+  let telemetry: LabelledData | null = cfg.telemetry ?? null;
+  let detector: Detector | null = cfg.detector ?? null;
+  let detectorValidationF1: number | null = null;
+  if (isMl && !detector) {
+    telemetry ??= collectTelemetry(cfg.scenario, { episodes: cfg.detectorEpisodes, seed: cfg.seed });
+    const r = await Detector.train(cfg.defender as DetectorKind, telemetry, { seed: cfg.seed, ...cfg.detectorOptions });
+    detector = r.detector;
+    detectorValidationF1 = r.validation.f1;
+  }
+  const attacker: Policy =
+    cfg.attackerPolicy ??
+    (await createAttacker(cfg.attacker, { env, agent: attackerId, seed: cfg.seed, ...(cfg.attackerHyperparameters ? { hyperparameters: cfg.attackerHyperparameters } : {}) }));
+  const learner: LearningAttacker | null = isLearningAttacker(attacker) ? attacker : null;
+  const rounds: RoundRecord[] = [];
+  let evaluation: EpisodeMetrics[] = [];
+  const first = cfg.startRound ?? 0;
+  const total = Math.max(cfg.rounds, 1);
+  for (let round = first; round < total; round++) {
+    const t0 = performance.now();
+    let envSteps = 0;
+    const g0 = learner?.counters.gradientSteps ?? 0;
+    const defense = await createDefense(cfg.defender, env, detector ? { detector } : {});
+    // (a) Attacker training against the current defence.
+    let trained = 0;
+    if (learner && cfg.rounds > 0) {
+      learner.mode = 'train';
+      const rowsRng = root.split(`rows:${round}`);
+      for (let i = 0; i < cfg.trainEpisodes; i++) {
+        if (cfg.shouldStop?.()) break;
+        const ep = runEpisode(env, { ...defense.policies, [attackerId]: learner }, root.split(`train:${round}:${i}`).seed);
+        envSteps += ep.steps;
+        trained++;
+        if (isMl && telemetry) telemetry = appendRows(telemetry, episodeRows(env, rowsRng, 0.05));
+      }
+    }
+    // (b) Defenders retrain on what they saw.
+    if (isMl && telemetry && trained > 0 && (cfg.retrainDefenders ?? true)) {
+      const r = await Detector.train(cfg.defender as DetectorKind, telemetry, { seed: cfg.seed + round + 1, ...cfg.detectorOptions });
+      detector = r.detector;
+      detectorValidationF1 = r.validation.f1;
+    }
+    // (c) Frozen evaluation on fresh seeds.
+    if (learner) learner.mode = 'eval';
+    const evalDefense = await createDefense(cfg.defender, env, detector ? { detector } : {});
+    evaluation = [];
+    let quiet = 0;
+    let actions = 0;
+    const rewards: number[] = [];
+    for (let i = 0; i < cfg.evalEpisodes; i++) {
+      const ep = runEpisode(env, { ...evalDefense.policies, [attackerId]: attacker }, root.split(`eval:${round}:${i}`).seed);
+      envSteps += ep.steps;
+      evaluation.push(episodeMetrics(env, ep, evalDefense.recorder));
+      const q = quietShare(ep.events, attackerId);
+      quiet += q.quiet;
+      actions += q.total;
+      rewards.push(ep.returns[attackerId] ?? 0);
+    }
+    if (learner) learner.mode = 'train';
+    const wall = (performance.now() - t0) / 1000;
+    const rec: RoundRecord = {
+      round,
+      attackerSuccess: mean(evaluation.map((m) => m.attackerSuccess)),
+      timeToObjective: meanOrNull(evaluation.map((m) => m.timeToObjective)),
+      detectionF1: mean(evaluation.map((m) => m.detection.f1)),
+      detectionLatency: meanOrNull(evaluation.map((m) => m.detectionLatency)),
+      responseLatency: meanOrNull(evaluation.map((m) => m.responseLatency)),
+      timeToContainment: meanOrNull(evaluation.map((m) => m.timeToContainment)),
+      compromiseRate: mean(evaluation.map((m) => m.compromiseRate)),
+      chainLength: mean(evaluation.map((m) => m.chainLength)),
+      quietActionShare: actions ? quiet / actions : 0,
+      meanAttackerReward: mean(rewards),
+      detectorValidationF1,
+      trainEpisodes: trained,
+      envSteps,
+      gradientSteps: (learner?.counters.gradientSteps ?? 0) - g0,
+      wallSeconds: wall,
+      stepsPerSecond: wall > 0 ? envSteps / wall : 0,
+    };
+    rounds.push(rec);
+    await cfg.onRound?.(rec, { attacker, detector, telemetry });
+    if (cfg.shouldStop?.()) break;
+  }
+  return { rounds, evaluation, attacker, detector, telemetry };
+}
