@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadScenario } from '../range/presets.js';
 import { FEATURES } from '../range/telemetry.js';
-import { collectTelemetry } from '../defenders/collect.js';
-import { Detector, DETECTOR_KINDS, scoreDetections, type DetectorKind, type LabelledData } from '../defenders/detector.js';
-import { featureSchemaOf, loadFlowCsv, type FeatureSchemaLike } from '../defenders/datasets.js';
-import { closeForestPool } from '../defenders/random-forest.js';
-import { initTf } from '../nn/runtime.js';
+import type { DetectorKind, LabelledData } from '../defenders/detector.js';
+import type { FeatureSchemaLike } from '../defenders/datasets.js';
 import { CyrangeError } from '../shared/errors.js';
+
+// Heavy modules (tfjs, the forest, mathjs) load only when a command runs, so `cyrange --help` and the
+// other commands start fast.
+const DETECTOR_KINDS = ['rf', 'autoencoder', 'ensemble'] as const;
 import { guard, intFlag } from './common.js';
 
 interface TrainOpts { kind: DetectorKind; env?: string; episodes: number; data?: string[]; out: string; seed: number; force?: boolean; labelColumn?: string; benign?: string; multiClass?: boolean; workers: number }
@@ -41,6 +42,11 @@ export function registerDefenders(program: Command): void {
     .action(
       guard(async (o: TrainOpts) => {
         const src = sourceOf(o);
+        const { collectTelemetry } = await import('../defenders/collect.js');
+        const { Detector } = await import('../defenders/detector.js');
+        const { featureSchemaOf, loadFlowCsv } = await import('../defenders/datasets.js');
+        const { closeForestPool } = await import('../defenders/random-forest.js');
+        const { initTf } = await import('../nn/runtime.js');
         let data: LabelledData;
         let training: Record<string, unknown>;
         let dataSchema: FeatureSchemaLike | undefined;
@@ -74,6 +80,9 @@ export function registerDefenders(program: Command): void {
     .action(
       guard(async (o: EvalOpts) => {
         const src = sourceOf(o);
+        const { collectTelemetry } = await import('../defenders/collect.js');
+        const { Detector, scoreDetections } = await import('../defenders/detector.js');
+        const { loadFlowCsv } = await import('../defenders/datasets.js');
         const { detector, manifest } = await Detector.load(o.model);
         let X: Float32Array;
         let y: Int32Array;

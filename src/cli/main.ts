@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerEnvs } from './envs.js';
 import { registerDefenders } from './defenders.js';
+import { registerTrain } from './train.js';
 import { reportError } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -14,5 +15,6 @@ program
   .showHelpAfterError('(run with --help for usage)');
 registerEnvs(program);
 registerDefenders(program);
+registerTrain(program);
 
 program.parseAsync(process.argv).catch(reportError);

@@ -168,6 +168,8 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
         if (isMl && telemetry) telemetry = appendRows(telemetry, episodeRows(env, rowsRng, 0.05));
       }
     }
+    // Interrupted mid-round: drop the partial round so checkpoints stay at a round boundary.
+    if (cfg.shouldStop?.()) break;
     // (b) Defenders retrain on what they saw.
     if (isMl && telemetry && trained > 0 && (cfg.retrainDefenders ?? true)) {
       const r = await Detector.train(cfg.defender as DetectorKind, telemetry, { seed: cfg.seed + round + 1, ...cfg.detectorOptions });

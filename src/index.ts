@@ -1,0 +1,60 @@
+/**
+ * cyrange library API: everything the CLI does can be done from code.
+ *
+ *   import { RangeEnv, loadScenario, runEpisode, ScriptedAttacker, createDefense } from 'cyrange';
+ */
+export { Rng, hash32 } from './shared/prng.js';
+export { CyrangeError } from './shared/errors.js';
+export * as stats from './shared/stats.js';
+export { VERSION, packageVersions } from './version.js';
+
+// The range: scenarios, network, telemetry, env.
+export { parseScenario, loadScenarioFile, scenarioSchema, ROLES, ZONE_KINDS, type Scenario, type ScenarioInput } from './range/scenario.js';
+export { generateScenario, VULN_CATALOGUE, type GenerateOptions } from './range/generate.js';
+export { loadScenario, presetNames, scenarioPath } from './range/presets.js';
+export { Network } from './range/network.js';
+export { FEATURES, N_FEATURES, STAGES, STAGE, TelemetryModel, type FeatureName, type Stage } from './range/telemetry.js';
+export {
+  RangeEnv,
+  SIM,
+  TICKS_PER_SECOND,
+  ATTACKER_HOST_FEATURES,
+  ATTACKER_GLOBAL_FEATURES,
+  type Action,
+  type AlertMsg,
+  type AgentInfo,
+  type AttackerObservation,
+  type DefenderObservation,
+  type Observation,
+  type RangeEvent,
+  type StepResult,
+  type RangeEnvOptions,
+} from './range/env.js';
+export { AttackerActionLayout, DefenderActionLayout, DEFENDER_ACTIONS } from './range/actions.js';
+export { runEpisode, sampleMasked, type Policy, type ActContext, type EpisodeResult } from './range/agent.js';
+
+// Attackers.
+export { RandomAttacker, ScriptedAttacker } from './attackers/baselines.js';
+export { createAttacker, attackerKinds, loadLearningAttacker, type AttackerKind } from './attackers/registry.js';
+export { DqnAttacker } from './attackers/dqn.js';
+export { PgAttacker } from './attackers/policy-gradient.js';
+export type { LearningAttacker } from './attackers/learner.js';
+
+// Defenders.
+export { NoopDefender, RandomDefender } from './defenders/baselines.js';
+export { Detector, DETECTOR_KINDS, scoreDetections, type DetectorKind, type LabelledData, type DetectionScores } from './defenders/detector.js';
+export { RandomForest } from './defenders/random-forest.js';
+export { Autoencoder } from './defenders/autoencoder.js';
+export { createDefense, DEFENDER_KINDS, DEFENSE_PARAMS, type DefenderKind, type Defense } from './defenders/registry.js';
+export { DefenderTeam, type TeamConfig, type WindowScorer } from './defenders/team.js';
+export { loadRules, RuleScorer } from './defenders/rules.js';
+export { collectTelemetry } from './defenders/collect.js';
+export { loadFlowCsv, detectFormat, type FlowDataset } from './defenders/datasets.js';
+export { episodeMetrics, DetectionRecorder, type EpisodeMetrics } from './defenders/metrics.js';
+
+// Co-training and experiments.
+export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';
+export { runCell, type CellSpec, type CellResult, type CellBudget } from './lab/cell.js';
+
+// Neural-network runtime.
+export { initTf, tfBackendName } from './nn/runtime.js';
