@@ -32,6 +32,7 @@ interface RunConfig {
   episodes: number;
   evalEpisodes: number;
   detectorEpisodes: number;
+  demoEpisodes: number;
   seed: number;
 }
 
@@ -43,6 +44,7 @@ interface TrainOpts {
   episodes: number;
   evalEpisodes: number;
   detectorEpisodes: number;
+  demoEpisodes: number;
   out: string;
   seed: number;
   workers: number;
@@ -85,6 +87,7 @@ export function registerTrain(program: Command): void {
     .option('--episodes <e>', 'attacker training episodes per round', intFlag('--episodes', 1, 100000), 10)
     .option('--eval-episodes <n>', 'frozen evaluation episodes per round', intFlag('--eval-episodes', 1, 10000), 5)
     .option('--detector-episodes <n>', 'telemetry episodes for the initial ML detector', intFlag('--detector-episodes', 1, 10000), 6)
+    .option('--demo-episodes <n>', 'scripted episodes for the learning attacker\'s warm start (0 = none)', intFlag('--demo-episodes', 0, 10000), 6)
     .requiredOption('--out <dir>', 'run directory')
     .option('--seed <s>', 'seed', intFlag('--seed', 0, 2 ** 32 - 1), 1)
     .option('--workers <n>', 'worker threads (random-forest fitting)', intFlag('--workers', 1, 64), 2)
@@ -112,7 +115,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
   const { loadLearningAttacker } = await import('../attackers/registry.js');
   const { closeForestPool } = await import('../defenders/random-forest.js');
   const scenario = loadScenario(o.env);
-  const cfg: RunConfig = { cyrange: VERSION, env: o.env, attacker: o.attacker, defender: o.defender, rounds: o.rounds, episodes: o.episodes, evalEpisodes: o.evalEpisodes, detectorEpisodes: o.detectorEpisodes, seed: o.seed };
+  const cfg: RunConfig = { cyrange: VERSION, env: o.env, attacker: o.attacker, defender: o.defender, rounds: o.rounds, episodes: o.episodes, evalEpisodes: o.evalEpisodes, detectorEpisodes: o.detectorEpisodes, demoEpisodes: o.demoEpisodes, seed: o.seed };
   const runFile = join(o.out, 'run.json');
   const ckpt = join(o.out, 'checkpoint');
   let startRound = 0;
@@ -122,7 +125,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
   if (o.resume) {
     if (!existsSync(runFile)) throw new CyrangeError(`${runFile}: missing; nothing to resume (drop --resume to start a run)`);
     const prev = JSON.parse(readFileSync(runFile, 'utf8')) as RunConfig;
-    for (const k of ['env', 'attacker', 'defender', 'seed', 'episodes', 'evalEpisodes', 'detectorEpisodes'] as const) {
+    for (const k of ['env', 'attacker', 'defender', 'seed', 'episodes', 'evalEpisodes', 'detectorEpisodes', 'demoEpisodes'] as const) {
       if (prev[k] !== cfg[k]) throw new CyrangeError(`${runFile}: ${k}: the run used ${JSON.stringify(prev[k])}, this command gives ${JSON.stringify(cfg[k])}`);
     }
     if (existsSync(join(ckpt, 'state.json'))) {
@@ -175,6 +178,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     trainEpisodes: o.episodes,
     evalEpisodes: o.evalEpisodes,
     detectorEpisodes: o.detectorEpisodes,
+    demoEpisodes: o.demoEpisodes,
     seed: o.seed,
     startRound,
     detectorOptions: { rf: { workers: o.workers } },

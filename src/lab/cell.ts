@@ -4,10 +4,13 @@
  * evaluated frozen on fresh seeds. Returns per-episode metrics (defined in src/defenders/metrics.ts).
  * Runs in whatever thread calls it (the runner calls it on piscina workers).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from '../range/presets.js';
-import type { AttackerKind } from '../attackers/registry.js';
+import { createLearningAttacker, loadLearningAttacker, type AttackerKind } from '../attackers/registry.js';
+import { pretrainFromDemonstrations } from '../attackers/imitation.js';
+import type { LearningAttacker } from '../attackers/learner.js';
+import { RangeEnv } from '../range/env.js';
 import { Detector, type DetectorKind } from '../defenders/detector.js';
 import { collectTelemetry } from '../defenders/collect.js';
 import type { EpisodeMetrics } from '../defenders/metrics.js';
@@ -24,6 +27,11 @@ export interface CellBudget {
   evalEpisodes: number;
   /** Scripted-attacker episodes of telemetry for ML detectors. */
   detectorEpisodes: number;
+  /**
+   * Behaviour-cloning warm start of learning attackers from scripted episodes (default 6; 0 = none).
+   * Shared, like detectors, by the cells with the same scenario, attacker kind and seed.
+   */
+  demoEpisodes?: number;
   /** Random-forest trees and autoencoder epochs (smaller in quick profiles). */
   rfTrees?: number;
   aeEpochs?: number;
@@ -75,11 +83,42 @@ async function detectorFor(spec: CellSpec, hostsScenario: ReturnType<typeof load
   return detector;
 }
 
-export async function runCell(spec: CellSpec, opts: { detectorCacheDir?: string } = {}): Promise<CellResult> {
+/** A learning attacker warm-started from demonstrations, cached under `cacheDir` (null for baseline kinds). */
+async function warmAttacker(spec: CellSpec, scenario: ReturnType<typeof loadScenario>, cacheDir: string | undefined): Promise<LearningAttacker | null> {
+  if (spec.attacker !== 'dqn' && spec.attacker !== 'pg') return null;
+  const demos = spec.budget.demoEpisodes ?? 6;
+  if (demos <= 0) return null;
+  const key = `${spec.scenario.replace(/[^A-Za-z0-9_.-]/g, '_')}-${spec.attacker}-s${spec.seed}-d${demos}`;
+  const dir = cacheDir ? join(cacheDir, key) : null;
+  const env = new RangeEnv(scenario);
+  const sizes = { obsSize: env.observationSpace(env.attackerIds[0]!).shape[0]!, nActions: env.actionSpace(env.attackerIds[0]!).n };
+  if (dir && existsSync(join(dir, 'agent.json'))) {
+    try {
+      return await loadLearningAttacker(dir, sizes);
+    } catch {
+      // A half-written cache entry from a concurrent cell: fall through and train our own.
+    }
+  }
+  const learner = await createLearningAttacker(spec.attacker, { env, seed: spec.seed });
+  await pretrainFromDemonstrations(learner, scenario, { episodes: demos, seed: spec.seed });
+  if (dir) {
+    const tmp = `${dir}.tmp-${process.pid}-${Math.floor(performance.now())}`;
+    try {
+      await learner.save(tmp);
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  return learner;
+}
+
+export async function runCell(spec: CellSpec, opts: { detectorCacheDir?: string; attackerCacheDir?: string } = {}): Promise<CellResult> {
   const t0 = performance.now();
   const scenario = loadScenario(spec.scenario);
   const isMl = (ML_DEFENDERS as readonly string[]).includes(spec.defender);
   const detector = isMl ? await detectorFor(spec, scenario, opts.detectorCacheDir) : undefined;
+  const warm = await warmAttacker(spec, scenario, opts.attackerCacheDir ?? (opts.detectorCacheDir ? join(opts.detectorCacheDir, '..', 'attackers') : undefined));
   const b = spec.budget;
   const r = await coTrain({
     scenario,
@@ -91,6 +130,7 @@ export async function runCell(spec: CellSpec, opts: { detectorCacheDir?: string 
     detectorEpisodes: b.detectorEpisodes,
     seed: spec.seed,
     ...(detector ? { detector } : {}),
+    ...(warm ? { attackerPolicy: warm } : {}),
     // Cells compare defences at a fixed detector; co-training of detectors is `cyrange train`'s job.
     retrainDefenders: false,
   });

@@ -14,6 +14,7 @@ import { runEpisode, type EpisodeResult, type Policy } from '../range/agent.js';
 import { N_FEATURES } from '../range/telemetry.js';
 import { createAttacker, type AttackerKind } from '../attackers/registry.js';
 import { isLearningAttacker, type LearningAttacker } from '../attackers/learner.js';
+import { pretrainFromDemonstrations } from '../attackers/imitation.js';
 import { collectTelemetry } from '../defenders/collect.js';
 import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../defenders/detector.js';
 import { episodeMetrics, type EpisodeMetrics } from '../defenders/metrics.js';
@@ -40,8 +41,10 @@ export interface CoTrainConfig {
   /** Retrain ML defenders each round on the new episodes (default true). */
   retrainDefenders?: boolean;
   attackerHyperparameters?: Record<string, unknown>;
-  /** Continue from a saved attacker (resume). */
+  /** Continue from a saved attacker (resume, or a cached warm start). */
   attackerPolicy?: Policy;
+  /** Behaviour-cloning warm start of learning attackers from this many scripted episodes (0 = none). */
+  demoEpisodes?: number;
   /** Round number to start at (resume). */
   startRound?: number;
   onRound?(record: RoundRecord, state: { attacker: Policy; detector: Detector | null; telemetry: LabelledData | null }): Promise<void> | void;
@@ -146,6 +149,9 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     cfg.attackerPolicy ??
     (await createAttacker(cfg.attacker, { env, agent: attackerId, seed: cfg.seed, ...(cfg.attackerHyperparameters ? { hyperparameters: cfg.attackerHyperparameters } : {}) }));
   const learner: LearningAttacker | null = isLearningAttacker(attacker) ? attacker : null;
+  if (learner && !cfg.attackerPolicy && (cfg.demoEpisodes ?? 0) > 0) {
+    await pretrainFromDemonstrations(learner, cfg.scenario, { episodes: cfg.demoEpisodes!, seed: cfg.seed });
+  }
   const rounds: RoundRecord[] = [];
   let evaluation: EpisodeMetrics[] = [];
   const first = cfg.startRound ?? 0;
