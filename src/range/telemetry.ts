@@ -97,6 +97,14 @@ const NORMALS: Float32Array = (() => {
   return t;
 })();
 
+/** Normal deviates drawn per host-window. */
+const Z_PER_WINDOW = 24;
+/** exp(s z - s^2 / 2) over the normal table: lognormal factors with mean 1. */
+const lognTable = (sd: number): Float32Array => NORMALS.map((z) => Math.exp(sd * z - (sd * sd) / 2));
+const LOGN25 = lognTable(0.25);
+const LOGN30 = lognTable(0.3);
+const LOGN40 = lognTable(0.4);
+
 /** Quiet / normal / busy regime multipliers, drawn per host per minute. */
 const REGIME_MULT = [0.3, 1, 2.2];
 const REGIME_CUM = [0.2, 0.85, 1];
@@ -138,15 +146,21 @@ export class TelemetryModel {
    * so a zone-wide scan costs one entry per window rather than one per host and window.
    */
   private activities: Activity[] = [];
-  private readonly buckets = new Map<number, number[]>();
+  /** Activity ids by window and host (key w * nHosts + h) and by window and zone (key w * nZones + z). */
+  private readonly hostBuckets = new Map<number, number[]>();
+  private readonly zoneBuckets = new Map<number, number[]>();
+  private readonly nZones: number;
   private readonly hostZone: Int32Array;
   private readonly windowTicks: number;
   private readonly labels = new Map<number, number>();
   private readonly raw = new Float64Array(N_RAW);
+  private readonly z = new Float64Array(Z_PER_WINDOW);
+  private readonly zi = new Int32Array(Z_PER_WINDOW);
 
   constructor(roles: Uint8Array, hostZone: Int32Array, window: number, seed: number) {
     this.nHosts = roles.length;
     this.hostZone = hostZone;
+    this.nZones = hostZone.reduce((m, z) => Math.max(m, z + 1), 1);
     this.windowTicks = Math.round(window * 10);
     this.window = window;
     this.seed = seed >>> 0;
@@ -159,7 +173,8 @@ export class TelemetryModel {
     this.attack.clear();
     this.labels.clear();
     this.activities = [];
-    this.buckets.clear();
+    this.hostBuckets.clear();
+    this.zoneBuckets.clear();
   }
 
   /**
@@ -171,11 +186,18 @@ export class TelemetryModel {
     const id = this.activities.length;
     this.activities.push({ start, end, host, zone, vec, stage });
     const wt = this.windowTicks;
+    const map = host >= 0 ? this.hostBuckets : this.zoneBuckets;
     for (let w = Math.floor(start / wt); w <= Math.floor((end - 1) / wt); w++) {
-      const b = this.buckets.get(w);
+      const key = host >= 0 ? w * this.nHosts + host : w * this.nZones + zone;
+      const b = map.get(key);
       if (b) b.push(id);
-      else this.buckets.set(w, [id]);
+      else map.set(key, [id]);
     }
+  }
+
+  /** Activity ids that may touch host h in window w (its own and its zone's). */
+  private bucketsOf(h: number, w: number): [number[] | undefined, number[] | undefined] {
+    return [this.hostBuckets.get(w * this.nHosts + h), this.zoneBuckets.get(w * this.nZones + this.hostZone[h]!)];
   }
 
   /** Fraction of an activity falling in window w for host h (0 when it does not touch h). */
@@ -220,10 +242,11 @@ export class TelemetryModel {
   /** Ground-truth stage of host h in window w (0 = benign). */
   label(h: number, w: number): number {
     let l = this.labels.get(w * this.nHosts + h) ?? 0;
-    const b = this.buckets.get(w);
-    if (b) for (const id of b) {
-      const a = this.activities[id]!;
-      if (a.stage > l && this.share(a, h, w) > 0) l = a.stage;
+    for (const b of this.bucketsOf(h, w)) {
+      if (b) for (const id of b) {
+        const a = this.activities[id]!;
+        if (a.stage > l && this.share(a, h, w) > 0) l = a.stage;
+      }
     }
     return l;
   }
@@ -245,35 +268,39 @@ export class TelemetryModel {
     const dt = this.window;
     const a = this.activity(h, w) * dt;
     const hh = hash32(this.seed, h, w, 0xc3);
-    let idx = hh & TABLE_MASK;
+    // The k-th deviate of this host-window is table entry (base + k * stride); lognormal factors come
+    // from tables of exp(s z - s^2 / 2) at the same entries (no exp/closures on the hot path).
     const stride = ((hh >>> 16) | 1) & TABLE_MASK;
-    const n = (): number => {
+    const z = this.z;
+    const zi = this.zi;
+    let idx = hh & TABLE_MASK;
+    for (let k = 0; k < Z_PER_WINDOW; k++) {
       idx = (idx + stride) & TABLE_MASK;
-      return NORMALS[idx]!;
-    };
-    const logn = (s: number): number => Math.exp(s * n() - (s * s) / 2);
-    const fo = count(p.flowsOut * a, n());
-    const fi = count(p.flowsIn * a, n());
+      z[k] = NORMALS[idx]!;
+      zi[k] = idx;
+    }
+    const fo = count(p.flowsOut * a, z[0]!);
+    const fi = count(p.flowsIn * a, z[1]!);
     raw[RAW.flowsOut] = fo;
     raw[RAW.flowsIn] = fi;
-    const po = fo * p.pktsPerFlowOut * logn(0.3);
-    const pi = fi * p.pktsPerFlowIn * logn(0.3);
+    const po = fo * p.pktsPerFlowOut * LOGN30[zi[2]!]!;
+    const pi = fi * p.pktsPerFlowIn * LOGN30[zi[3]!]!;
     raw[RAW.packetsOut] = Math.round(po);
     raw[RAW.packetsIn] = Math.round(pi);
-    raw[RAW.bytesOut] = Math.round(po * p.bytesPerPktOut * logn(0.25));
-    raw[RAW.bytesIn] = Math.round(pi * p.bytesPerPktIn * logn(0.25));
-    raw[RAW.distinctDstHosts] = Math.min(fo, count(p.dstHosts * a, n()));
-    raw[RAW.distinctDstPorts] = Math.min(fo, count(p.dstPorts * a, n()));
-    raw[RAW.distinctSrcHosts] = Math.min(fi, count(p.srcHosts * a, n()));
-    raw[RAW.failedConnections] = count(p.failedConn * dt, n());
-    raw[RAW.synPackets] = fo + fi + count(0.02 * (fo + fi), n());
-    raw[RAW.flowDurationSum] = (fo + fi) * p.flowDur * logn(0.4);
-    raw[RAW.failedAuth] = count(p.failedAuth * dt, n());
-    raw[RAW.successAuth] = count(p.successAuth * a, n());
-    raw[RAW.newProcesses] = count(p.newProc * a, n());
-    raw[RAW.privilegeEvents] = count(p.privEvents * dt, n());
-    raw[RAW.egressBytesInternet] = Math.round(raw[RAW.bytesOut]! * p.egressShare * logn(0.3));
-    raw[RAW.dnsQueries] = count(p.dns * a, n());
+    raw[RAW.bytesOut] = Math.round(po * p.bytesPerPktOut * LOGN25[zi[4]!]!);
+    raw[RAW.bytesIn] = Math.round(pi * p.bytesPerPktIn * LOGN25[zi[5]!]!);
+    raw[RAW.distinctDstHosts] = Math.min(fo, count(p.dstHosts * a, z[6]!));
+    raw[RAW.distinctDstPorts] = Math.min(fo, count(p.dstPorts * a, z[7]!));
+    raw[RAW.distinctSrcHosts] = Math.min(fi, count(p.srcHosts * a, z[8]!));
+    raw[RAW.failedConnections] = count(p.failedConn * dt, z[9]!);
+    raw[RAW.synPackets] = fo + fi + count(0.02 * (fo + fi), z[10]!);
+    raw[RAW.flowDurationSum] = (fo + fi) * p.flowDur * LOGN40[zi[11]!]!;
+    raw[RAW.failedAuth] = count(p.failedAuth * dt, z[12]!);
+    raw[RAW.successAuth] = count(p.successAuth * a, z[13]!);
+    raw[RAW.newProcesses] = count(p.newProc * a, z[14]!);
+    raw[RAW.privilegeEvents] = count(p.privEvents * dt, z[15]!);
+    raw[RAW.egressBytesInternet] = Math.round(raw[RAW.bytesOut]! * p.egressShare * LOGN30[zi[16]!]!);
+    raw[RAW.dnsQueries] = count(p.dns * a, z[17]!);
     raw[RAW.remoteAdminSessions] = 0;
     // Administrator sessions: a burst of logons, tools and privilege use, as an intrusion would show.
     const t = w * dt;
@@ -285,23 +312,30 @@ export class TelemetryModel {
       if (t + dt > start && t < start + len) {
         const first = t <= start && start < t + dt;
         raw[RAW.remoteAdminSessions]! += first ? 1 : 0;
-        raw[RAW.successAuth]! += first ? 2 : count(0.3, n());
-        raw[RAW.newProcesses]! += count(2.5, n());
-        raw[RAW.privilegeEvents]! += count(1, n());
-        raw[RAW.distinctDstPorts]! += count(1.5, n());
-        raw[RAW.flowsOut]! += count(3, n());
-        raw[RAW.failedAuth]! += n() > 1.6 ? 1 : 0; // an admin mistyping a password
+        raw[RAW.successAuth]! += first ? 2 : count(0.3, z[18]!);
+        raw[RAW.newProcesses]! += count(2.5, z[19]!);
+        raw[RAW.privilegeEvents]! += count(1, z[20]!);
+        raw[RAW.distinctDstPorts]! += count(1.5, z[21]!);
+        raw[RAW.flowsOut]! += count(3, z[22]!);
+        raw[RAW.failedAuth]! += z[23]! > 1.6 ? 1 : 0; // an admin mistyping a password
       }
     }
     const acc = this.attack.get(w * this.nHosts + h);
     if (acc) for (let i = 0; i < N_RAW; i++) raw[i]! += acc[i]!;
-    const b = this.buckets.get(w);
-    if (b) for (const id of b) {
+    const hb = this.hostBuckets.get(w * this.nHosts + h);
+    if (hb) this.addActivities(hb, h, w);
+    const zb = this.zoneBuckets.get(w * this.nZones + this.hostZone[h]!);
+    if (zb) this.addActivities(zb, h, w);
+    derive(raw, out, offset);
+  }
+
+  private addActivities(ids: number[], h: number, w: number): void {
+    const raw = this.raw;
+    for (const id of ids) {
       const act = this.activities[id]!;
       const f = this.share(act, h, w);
       if (f > 0) for (let i = 0; i < N_RAW; i++) raw[i]! += act.vec[i]! * f;
     }
-    derive(raw, out, offset);
   }
 }
 
