@@ -1,0 +1,419 @@
+/**
+ * Deep Q-Network attacker, CleanRL style: read top to bottom.
+ *
+ * Defaults follow the reference paper's attacker (MLP 128/64/32, Adam lr 1e-3, gamma 0.95, replay
+ * 100k, batch 64, epsilon-greedy with decay, a target network), plus the usual improvements:
+ *   - Double DQN targets (online net picks a', target net values it), on by default;
+ *   - Huber loss and global gradient-norm clipping;
+ *   - action masking everywhere: exploration samples only allowed actions, greedy acting takes the
+ *     best allowed action, and the target's max / argmax runs over the *next* state's allowed actions
+ *     (the replay buffer stores the next mask), so a masked action is never chosen or bootstrapped from;
+ *   - semi-MDP discounting: a transition that lasted `elapsed` simulated seconds is discounted by
+ *     gamma^(elapsed / timeUnit) (timeUnit 1 s by default), so "gamma 0.95" means 0.95 per second
+ *     of simulated time, whatever the number of decisions in between.
+ *
+ * Randomness: the network initialisers are seeded from `seed`; exploration uses an Rng reseeded at
+ * every episode from (seed, episode seed), replay sampling its own Rng from `seed`. Same seed, same
+ * backend => same run.
+ */
+import { join } from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { Rng, hash32 } from '../shared/prng.js';
+import { buildMlp, copyWeights, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
+import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
+import type { ActContext } from '../range/agent.js';
+import type { Action, Observation, StepResult } from '../range/env.js';
+import {
+  AGENT_FORMAT, AGENT_MANIFEST, TransitionCollector, attackerVector, checkModelSize, discount, freshCounters, hyperparametersFrom,
+  maskedArgmax, readManifest, safeAction, uniformMasked, writeManifest,
+  type LearnerMode, type LearnerSpec, type LearningAttacker, type MaskSource, type TrainingCounters, type Transition,
+} from './learner.js';
+
+// ------------------------------------------------------------------------------- hyperparameters
+
+export interface DqnConfig {
+  /** Hidden layer widths (paper: 128/64/32). */
+  hidden: number[];
+  learningRate: number;
+  /** Discount per `timeUnit` seconds of simulated time. */
+  gamma: number;
+  /** Seconds that count as one discount step (semi-MDP). */
+  timeUnit: number;
+  bufferSize: number;
+  batchSize: number;
+  /** Transitions collected before the first gradient step. */
+  learningStarts: number;
+  /** One gradient step every this many transitions (when training from observe()). */
+  trainFrequency: number;
+  /** Target network update every this many gradient steps. */
+  targetSyncEvery: number;
+  /** Target update rate: 1 = hard copy, < 1 = Polyak averaging. */
+  tau: number;
+  epsilonStart: number;
+  epsilonEnd: number;
+  /** Transitions over which epsilon falls linearly from start to end. */
+  epsilonDecaySteps: number;
+  doubleDqn: boolean;
+  huberDelta: number;
+  /** Global gradient-norm clip (Infinity = off). */
+  maxGradNorm: number;
+  /** Rewards are multiplied by this before learning (the range's rewards are in host-value units). */
+  rewardScale: number;
+  seed: number;
+}
+
+export const DQN_DEFAULTS: DqnConfig = {
+  hidden: [128, 64, 32],
+  learningRate: 1e-3,
+  gamma: 0.95,
+  timeUnit: 1,
+  bufferSize: 100_000,
+  batchSize: 64,
+  learningStarts: 1_000,
+  trainFrequency: 1,
+  targetSyncEvery: 500,
+  tau: 1,
+  epsilonStart: 1,
+  epsilonEnd: 0.05,
+  epsilonDecaySteps: 20_000,
+  doubleDqn: true,
+  huberDelta: 1,
+  maxGradNorm: 10,
+  rewardScale: 1,
+  seed: 0,
+};
+
+export interface DqnOptions extends Partial<DqnConfig> {
+  obsSize: number;
+  nActions: number;
+}
+
+// ------------------------------------------------------------------------------- replay buffer
+
+/** A batch in flat row-major arrays (rows x obsSize, rows x nActions, ...). */
+export interface DqnBatch {
+  obs: Float32Array;
+  action: Int32Array;
+  reward: Float32Array;
+  elapsed: Float32Array;
+  nextObs: Float32Array;
+  nextMask: Uint8Array;
+  done: Uint8Array;
+}
+
+/** Circular buffer of flat arrays; grows by doubling up to `capacity` so small runs stay small. */
+export class ReplayBuffer {
+  size = 0;
+  private pos = 0;
+  private cap = 0;
+  private obs = new Float32Array(0);
+  private nextObs = new Float32Array(0);
+  private nextMask = new Uint8Array(0);
+  private action = new Int32Array(0);
+  private reward = new Float32Array(0);
+  private elapsed = new Float32Array(0);
+  private done = new Uint8Array(0);
+
+  constructor(readonly capacity: number, readonly obsSize: number, readonly nActions: number) {}
+
+  private grow(): void {
+    const cap = Math.min(this.capacity, Math.max(1024, this.cap * 2));
+    const g = <T extends Float32Array | Uint8Array | Int32Array>(old: T, make: (n: number) => T, width: number): T => {
+      const a = make(cap * width);
+      a.set(old);
+      return a;
+    };
+    this.obs = g(this.obs, (n) => new Float32Array(n), this.obsSize);
+    this.nextObs = g(this.nextObs, (n) => new Float32Array(n), this.obsSize);
+    this.nextMask = g(this.nextMask, (n) => new Uint8Array(n), this.nActions);
+    this.action = g(this.action, (n) => new Int32Array(n), 1);
+    this.reward = g(this.reward, (n) => new Float32Array(n), 1);
+    this.elapsed = g(this.elapsed, (n) => new Float32Array(n), 1);
+    this.done = g(this.done, (n) => new Uint8Array(n), 1);
+    this.cap = cap;
+  }
+
+  add(t: Transition): void {
+    // Until full, pos === size, so growing keeps the ring contiguous.
+    if (this.pos >= this.cap && this.cap < this.capacity) this.grow();
+    const i = this.pos;
+    this.obs.set(t.obs, i * this.obsSize);
+    this.nextObs.set(t.nextObs, i * this.obsSize);
+    this.nextMask.set(t.nextMask, i * this.nActions);
+    this.action[i] = t.action;
+    this.reward[i] = t.reward;
+    this.elapsed[i] = t.elapsed;
+    this.done[i] = t.done ? 1 : 0;
+    this.pos = (this.pos + 1) % this.capacity;
+    this.size = Math.min(this.size + 1, this.capacity);
+  }
+
+  /** Uniform sample with replacement into `out` (reused between calls). */
+  sample(rows: number, rng: Rng, out: DqnBatch): void {
+    const S = this.obsSize;
+    const A = this.nActions;
+    for (let r = 0; r < rows; r++) {
+      const i = rng.int(this.size);
+      out.obs.set(this.obs.subarray(i * S, (i + 1) * S), r * S);
+      out.nextObs.set(this.nextObs.subarray(i * S, (i + 1) * S), r * S);
+      out.nextMask.set(this.nextMask.subarray(i * A, (i + 1) * A), r * A);
+      out.action[r] = this.action[i]!;
+      out.reward[r] = this.reward[i]!;
+      out.elapsed[r] = this.elapsed[i]!;
+      out.done[r] = this.done[i]!;
+    }
+  }
+}
+
+export function allocBatch(rows: number, obsSize: number, nActions: number): DqnBatch {
+  return {
+    obs: new Float32Array(rows * obsSize),
+    action: new Int32Array(rows),
+    reward: new Float32Array(rows),
+    elapsed: new Float32Array(rows),
+    nextObs: new Float32Array(rows * obsSize),
+    nextMask: new Uint8Array(rows * nActions),
+    done: new Uint8Array(rows),
+  };
+}
+
+// ------------------------------------------------------------------------------- the agent
+
+export class DqnAttacker implements LearningAttacker {
+  readonly kind = 'dqn' as const;
+  mode: LearnerMode = 'train';
+  sink: ((t: Transition) => void) | null = null;
+  readonly obsSize: number;
+  readonly nActions: number;
+  readonly config: Readonly<DqnConfig>;
+  readonly counters: TrainingCounters = freshCounters();
+  readonly replay: ReplayBuffer;
+
+  private readonly online: tfTypes.Sequential;
+  private readonly target: tfTypes.Sequential;
+  private readonly trainer: MlpTrainer;
+  private readonly replayRng: Rng;
+  private actRng: Rng;
+  private readonly collector: TransitionCollector;
+  private readonly batch: DqnBatch;
+  private readonly y: Float32Array;
+  private epsilonOverride: number | null = null;
+
+  constructor(opts: DqnOptions) {
+    const { obsSize, nActions, ...rest } = opts;
+    this.config = validateDqnConfig({ ...DQN_DEFAULTS, ...rest });
+    this.obsSize = obsSize;
+    this.nActions = nActions;
+    const c = this.config;
+    const rng = new Rng(c.seed);
+    this.online = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
+    this.target = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
+    copyWeights(this.online, this.target);
+    this.trainer = new MlpTrainer(this.online, { learningRate: c.learningRate, clipNorm: c.maxGradNorm });
+    this.replay = new ReplayBuffer(c.bufferSize, obsSize, nActions);
+    this.replayRng = rng.split('replay');
+    this.actRng = rng.split('act');
+    this.collector = new TransitionCollector(obsSize, nActions);
+    this.batch = allocBatch(c.batchSize, obsSize, nActions);
+    this.y = new Float32Array(c.batchSize);
+  }
+
+  /** Current exploration rate: linear decay over the transitions collected so far. */
+  get epsilon(): number {
+    if (this.epsilonOverride !== null) return this.epsilonOverride;
+    const c = this.config;
+    const f = Math.min(1, this.counters.envSteps / Math.max(1, c.epsilonDecaySteps));
+    return c.epsilonStart + f * (c.epsilonEnd - c.epsilonStart);
+  }
+
+  // ---- acting
+
+  reset(ctx: { env: MaskSource; agent: string; seed: number }): void {
+    this.actRng = new Rng(hash32(this.config.seed, ctx.seed)).split('act');
+    this.collector.reset(ctx.env);
+  }
+
+  /** Q-values of one observation (online network, or the target network). */
+  qValues(x: Float32Array, net: 'online' | 'target' = 'online'): Float32Array {
+    return mlpForwardArray(net === 'online' ? this.online : this.target, x, 1);
+  }
+
+  act(obs: Observation, ctx: ActContext | { mask: Uint8Array }): Action {
+    const x = attackerVector(obs, this.obsSize);
+    const mask = ctx.mask;
+    let a: number;
+    if (this.mode === 'train' && this.actRng.next() < this.epsilon) a = uniformMasked(mask, this.actRng);
+    else a = maskedArgmax(this.qValues(x), mask);
+    if (this.mode === 'train') this.collector.onAct(x, mask, a < 0 ? 0 : a);
+    return safeAction(a);
+  }
+
+  observe(result: StepResult, agent: string): void {
+    if (this.mode !== 'train') return;
+    const t = this.collector.onStep(result, agent);
+    if (t === null) return;
+    if (this.sink !== null) {
+      this.sink(t);
+      return;
+    }
+    this.addTransition(t);
+    const c = this.config;
+    if (this.replay.size >= c.learningStarts && this.counters.envSteps % c.trainFrequency === 0) this.trainStep();
+    if (t.done) this.endEpisode();
+  }
+
+  addTransition(t: Transition): void {
+    this.replay.add(t);
+    this.counters.envSteps++;
+    if (t.done) this.counters.episodes++;
+  }
+
+  endEpisode(): void {
+    this.collector.reset(null);
+  }
+
+  // ---- learning
+
+  /**
+   * TD targets y = r * rewardScale + gamma^(elapsed/timeUnit) * (1 - done) * Q_target(s', a*), where
+   * a* = argmax over allowed next actions of Q_online(s') (Double DQN) or of Q_target(s') (plain).
+   * A next state with no allowed action bootstraps 0.
+   */
+  tdTargets(b: Pick<DqnBatch, 'reward' | 'elapsed' | 'nextObs' | 'nextMask' | 'done'>, rows: number, out: Float32Array = new Float32Array(rows)): Float32Array {
+    const c = this.config;
+    const A = this.nActions;
+    const qTarget = mlpForwardArray(this.target, b.nextObs, rows);
+    const qSelect = c.doubleDqn ? mlpForwardArray(this.online, b.nextObs, rows) : qTarget;
+    for (let i = 0; i < rows; i++) {
+      let boot = 0;
+      if (!b.done[i]) {
+        const a = maskedArgmax(qSelect, b.nextMask, i * A, A, i * A);
+        if (a >= 0) boot = qTarget[i * A + a]!;
+      }
+      out[i] = b.reward[i]! * c.rewardScale + discount(c.gamma, b.elapsed[i]!, c.timeUnit) * boot;
+    }
+    return out;
+  }
+
+  /** One gradient step on a replay batch; null before learningStarts (or in eval mode). */
+  trainStep(): number | null {
+    const c = this.config;
+    if (this.mode !== 'train' || this.replay.size < Math.max(c.batchSize, c.learningStarts)) return null;
+    const B = c.batchSize;
+    const A = this.nActions;
+    const b = this.batch;
+    this.replay.sample(B, this.replayRng, b);
+    const y = this.tdTargets(b, B, this.y);
+    const delta = c.huberDelta;
+    const loss = this.trainer.step(b.obs, B, (q, grad) => {
+      let l = 0;
+      for (let i = 0; i < B; i++) {
+        const k = i * A + b.action[i]!;
+        const e = q[k]! - y[i]!;
+        const ae = Math.abs(e);
+        l += ae <= delta ? 0.5 * e * e : delta * (ae - 0.5 * delta);
+        grad[k] = (ae <= delta ? e : delta * Math.sign(e)) / B;
+      }
+      return l / B;
+    });
+    this.counters.gradientSteps++;
+    if (this.counters.gradientSteps % c.targetSyncEvery === 0) this.syncTarget();
+    return loss;
+  }
+
+  /** Target <- tau * online + (1 - tau) * target. */
+  syncTarget(): void {
+    const tau = this.config.tau;
+    if (tau >= 1) {
+      copyWeights(this.online, this.target);
+      return;
+    }
+    const o = getWeightsFlat(this.online).data;
+    const t = getWeightsFlat(this.target);
+    for (let i = 0; i < o.length; i++) t.data[i] = tau * o[i]! + (1 - tau) * t.data[i]!;
+    setWeightsFlat(this.target, t);
+  }
+
+  // ---- weights, rollouts, persistence
+
+  getWeights(): Float32Array {
+    return getWeightsFlat(this.online).data;
+  }
+
+  setWeights(w: Float32Array): void {
+    setWeightsFlat(this.online, w);
+  }
+
+  /** Also sets the target network (a fresh copy of the online one). */
+  setAllWeights(w: Float32Array): void {
+    setWeightsFlat(this.online, w);
+    copyWeights(this.online, this.target);
+  }
+
+  spec(): LearnerSpec {
+    return { kind: 'dqn', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config } };
+  }
+
+  explorationState(): number {
+    return this.epsilon;
+  }
+
+  /** Fixes epsilon (rollout workers act with the learner's current epsilon). */
+  setExplorationState(eps: number): void {
+    this.epsilonOverride = eps;
+  }
+
+  /**
+   * Saves the online network (tfjs layers model: model.json + weights.bin) and agent.json.
+   * The target network, replay buffer and Adam moments are not saved: a loaded agent starts its
+   * target as a copy of the online network and its optimizer afresh.
+   */
+  async save(dir: string): Promise<void> {
+    await saveLayersModel(this.online, dir);
+    await writeManifest(dir, {
+      format: AGENT_FORMAT,
+      kind: 'dqn',
+      obsSize: this.obsSize,
+      nActions: this.nActions,
+      hyperparameters: { ...this.config },
+      counters: { ...this.counters },
+    });
+  }
+
+  /**
+   * Loads an agent saved by save(); refuses another kind, a newer format, or sizes other than
+   * `expect`'s (the env's). The loaded agent is in eval mode.
+   */
+  static async load(dir: string, expect: { obsSize?: number; nActions?: number } = {}): Promise<DqnAttacker> {
+    const m = await readManifest(dir, 'dqn', expect);
+    const hp = hyperparametersFrom(join(dir, AGENT_MANIFEST), DQN_DEFAULTS, m.hyperparameters);
+    const model = await loadLayersModelFromDir(dir);
+    try {
+      checkModelSize(join(dir, MODEL_JSON), model, m.obsSize, m.nActions);
+      const agent = new DqnAttacker({ ...hp, obsSize: m.obsSize, nActions: m.nActions });
+      agent.setAllWeights(getWeightsFlat(model).data);
+      Object.assign(agent.counters, m.counters);
+      agent.mode = 'eval';
+      return agent;
+    } finally {
+      model.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.online.dispose();
+    this.target.dispose();
+  }
+}
+
+function validateDqnConfig(c: DqnConfig): DqnConfig {
+  const pos = (k: keyof DqnConfig): void => {
+    const v = c[k];
+    if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`dqn: ${k} must be a positive number, got ${String(v)}`);
+  };
+  (['learningRate', 'timeUnit', 'bufferSize', 'batchSize', 'trainFrequency', 'targetSyncEvery', 'tau', 'epsilonDecaySteps', 'huberDelta', 'maxGradNorm'] as const).forEach(pos);
+  if (!(c.gamma >= 0 && c.gamma <= 1)) throw new RangeError(`dqn: gamma must be in [0, 1], got ${c.gamma}`);
+  if (!(c.tau <= 1)) throw new RangeError(`dqn: tau must be in (0, 1], got ${c.tau}`);
+  if (!c.hidden.every((h) => Number.isInteger(h) && h > 0)) throw new RangeError(`dqn: hidden must be positive integers, got ${JSON.stringify(c.hidden)}`);
+  return { ...c, hidden: [...c.hidden] };
+}

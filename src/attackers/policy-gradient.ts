@@ -1,0 +1,374 @@
+/**
+ * Policy-gradient attacker: REINFORCE with a learned baseline (a value network), entropy bonus and a
+ * masked softmax. Read top to bottom.
+ *
+ *   pi(a|s) = softmax over allowed actions of the policy net's logits (masked actions get p = 0)
+ *   G_t     = R_t + gamma^(elapsed_t / timeUnit) * G_{t+1}    (semi-MDP: discount by simulated time)
+ *   A_t     = G_t - V(s_t), normalised over the update batch (optional)
+ *   policy loss = mean( -A_t log pi(a_t|s_t) - entropyCoef * H(pi(.|s_t)) )
+ *   value loss  = mean( 0.5 (V(s_t) - G_t)^2 )
+ * One update every `episodesPerUpdate` finished episodes, on all their decisions (Monte Carlo
+ * returns, so no bootstrapping and no target network). Policy and value nets are separate MLPs
+ * with separate Adam optimisers (as in CleanRL's PPO agents).
+ *
+ * Eval mode: argmax of the masked policy (default), or sampling with `evalSample: true`, from an Rng
+ * reseeded per episode, so eval is deterministic for a seed either way.
+ */
+import { join } from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
+import { Rng, hash32 } from '../shared/prng.js';
+import { buildMlp, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
+import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
+import type { ActContext } from '../range/agent.js';
+import type { Action, Observation, StepResult } from '../range/env.js';
+import {
+  AGENT_FORMAT, AGENT_MANIFEST, TransitionCollector, attackerVector, checkModelSize, discount, freshCounters, hyperparametersFrom,
+  maskedArgmax, readManifest, safeAction, writeManifest,
+  type LearnerMode, type LearnerSpec, type LearningAttacker, type MaskSource, type TrainingCounters, type Transition,
+} from './learner.js';
+
+// ------------------------------------------------------------------------------- hyperparameters
+
+export interface PgConfig {
+  hidden: number[];
+  valueHidden: number[];
+  learningRate: number;
+  valueLearningRate: number;
+  /** Discount per `timeUnit` seconds of simulated time. */
+  gamma: number;
+  timeUnit: number;
+  entropyCoef: number;
+  episodesPerUpdate: number;
+  normalizeAdvantages: boolean;
+  maxGradNorm: number;
+  rewardScale: number;
+  /** Eval mode samples from the policy instead of taking its argmax. */
+  evalSample: boolean;
+  seed: number;
+}
+
+export const PG_DEFAULTS: PgConfig = {
+  hidden: [128, 64, 32],
+  valueHidden: [128, 64, 32],
+  learningRate: 1e-3,
+  valueLearningRate: 1e-3,
+  gamma: 0.95,
+  timeUnit: 1,
+  entropyCoef: 0.01,
+  episodesPerUpdate: 4,
+  normalizeAdvantages: true,
+  maxGradNorm: 1,
+  rewardScale: 1,
+  evalSample: false,
+  seed: 0,
+};
+
+export interface PgOptions extends Partial<PgConfig> {
+  obsSize: number;
+  nActions: number;
+}
+
+// ------------------------------------------------------------------------------- masked softmax
+
+/** Softmax of logits[off .. off+n) over allowed entries, written to p[0..n); returns the entropy. */
+export function maskedSoftmax(logits: ArrayLike<number>, off: number, mask: ArrayLike<number>, maskOff: number, n: number, p: Float64Array): number {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) if (mask[maskOff + j] && (logits[off + j] as number) > max) max = logits[off + j] as number;
+  if (max === -Infinity) {
+    p.fill(0, 0, n);
+    return 0;
+  }
+  let z = 0;
+  for (let j = 0; j < n; j++) {
+    const e = mask[maskOff + j] ? Math.exp((logits[off + j] as number) - max) : 0;
+    p[j] = e;
+    z += e;
+  }
+  let h = 0;
+  for (let j = 0; j < n; j++) {
+    const pj = (p[j] as number) / z;
+    p[j] = pj;
+    if (pj > 0) h -= pj * Math.log(pj);
+  }
+  return h;
+}
+
+/**
+ * Policy loss mean_i( -adv_i log pi(a_i|s_i) - beta H(pi(.|s_i)) ) over rows of logits (rows x n),
+ * and its gradient wrt the logits written into `grad` (masked entries stay 0):
+ *   d/dz_j of -A log p_a = -A (1[j=a] - p_j);   d/dz_j of -beta H = beta p_j (log p_j + H).
+ */
+export function policyLossGrad(
+  logits: ArrayLike<number>, mask: Uint8Array, act: Int32Array, adv: Float64Array, beta: number, rows: number, n: number,
+  grad: Float32Array, scratch: Float64Array = new Float64Array(n),
+): number {
+  const p = scratch;
+  let l = 0;
+  for (let i = 0; i < rows; i++) {
+    const h = maskedSoftmax(logits, i * n, mask, i * n, n, p);
+    const ai = act[i]!;
+    const Ai = adv[i]!;
+    l += -Ai * Math.log(Math.max(p[ai]!, 1e-30)) - beta * h;
+    for (let j = 0; j < n; j++) {
+      const pj = p[j]!;
+      if (pj <= 0) continue;
+      grad[i * n + j] = (-Ai * ((j === ai ? 1 : 0) - pj) + beta * pj * (Math.log(pj) + h)) / rows;
+    }
+  }
+  return l / rows;
+}
+
+// ------------------------------------------------------------------------------- the agent
+
+export class PgAttacker implements LearningAttacker {
+  readonly kind = 'pg' as const;
+  mode: LearnerMode = 'train';
+  sink: ((t: Transition) => void) | null = null;
+  readonly obsSize: number;
+  readonly nActions: number;
+  readonly config: Readonly<PgConfig>;
+  readonly counters: TrainingCounters = freshCounters();
+
+  private readonly policy: tfTypes.Sequential;
+  private readonly value: tfTypes.Sequential;
+  private readonly policyTrainer: MlpTrainer;
+  private readonly valueTrainer: MlpTrainer;
+  private actRng: Rng;
+  private readonly collector: TransitionCollector;
+  private readonly probs: Float64Array;
+  /** Decisions of the episode in progress, and finished episodes waiting for an update. */
+  private current: Transition[] = [];
+  private finished: Transition[][] = [];
+
+  constructor(opts: PgOptions) {
+    const { obsSize, nActions, ...rest } = opts;
+    this.config = validatePgConfig({ ...PG_DEFAULTS, ...rest });
+    this.obsSize = obsSize;
+    this.nActions = nActions;
+    const c = this.config;
+    const rng = new Rng(c.seed);
+    this.policy = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('policy') });
+    this.value = buildMlp({ inputDim: obsSize, hidden: c.valueHidden, outputDim: 1, seed: rng.split('value') });
+    this.policyTrainer = new MlpTrainer(this.policy, { learningRate: c.learningRate, clipNorm: c.maxGradNorm });
+    this.valueTrainer = new MlpTrainer(this.value, { learningRate: c.valueLearningRate, clipNorm: c.maxGradNorm });
+    this.actRng = rng.split('act');
+    this.collector = new TransitionCollector(obsSize, nActions);
+    this.probs = new Float64Array(nActions);
+  }
+
+  // ---- acting
+
+  reset(ctx: { env: MaskSource; agent: string; seed: number }): void {
+    this.actRng = new Rng(hash32(this.config.seed, ctx.seed)).split('act');
+    this.collector.reset(ctx.env);
+    this.current = [];
+  }
+
+  /** Action probabilities for one observation under a mask. */
+  actionProbs(x: Float32Array, mask: Uint8Array): Float64Array {
+    const logits = mlpForwardArray(this.policy, x, 1);
+    const p = new Float64Array(this.nActions);
+    maskedSoftmax(logits, 0, mask, 0, this.nActions, p);
+    return p;
+  }
+
+  /** State value V(s) of the baseline. */
+  stateValue(x: Float32Array): number {
+    return mlpForwardArray(this.value, x, 1)[0]!;
+  }
+
+  act(obs: Observation, ctx: ActContext | { mask: Uint8Array }): Action {
+    const x = attackerVector(obs, this.obsSize);
+    const mask = ctx.mask;
+    const logits = mlpForwardArray(this.policy, x, 1);
+    let a: number;
+    if (this.mode === 'eval' && !this.config.evalSample) a = maskedArgmax(logits, mask);
+    else {
+      maskedSoftmax(logits, 0, mask, 0, this.nActions, this.probs);
+      a = -1;
+      let u = this.actRng.next();
+      let lastAllowed = -1;
+      for (let j = 0; j < this.nActions; j++) {
+        if (!mask[j]) continue;
+        lastAllowed = j;
+        u -= this.probs[j]!;
+        if (u < 0) {
+          a = j;
+          break;
+        }
+      }
+      if (a < 0) a = lastAllowed; // rounding left u just above 0
+    }
+    if (this.mode === 'train') this.collector.onAct(x, mask, a < 0 ? 0 : a);
+    return safeAction(a);
+  }
+
+  observe(result: StepResult, agent: string): void {
+    if (this.mode !== 'train') return;
+    const t = this.collector.onStep(result, agent);
+    if (t === null) return;
+    if (this.sink !== null) {
+      this.sink(t);
+      return;
+    }
+    this.addTransition(t);
+    if (t.done) this.endEpisode();
+  }
+
+  addTransition(t: Transition): void {
+    this.current.push(t);
+    this.counters.envSteps++;
+    if (t.done) {
+      this.counters.episodes++;
+      this.finished.push(this.current);
+      this.current = [];
+    }
+  }
+
+  /** Updates once `episodesPerUpdate` episodes have finished. */
+  endEpisode(): void {
+    this.collector.reset(null);
+    if (this.finished.length >= this.config.episodesPerUpdate) this.trainStep();
+  }
+
+  // ---- learning
+
+  /** Discounted returns of one episode, by simulated time. */
+  returns(ep: readonly Transition[]): Float32Array {
+    const c = this.config;
+    const g = new Float32Array(ep.length);
+    let next = 0;
+    for (let i = ep.length - 1; i >= 0; i--) {
+      const t = ep[i]!;
+      next = t.reward * c.rewardScale + (t.done ? 0 : discount(c.gamma, t.elapsed, c.timeUnit) * next);
+      g[i] = next;
+    }
+    return g;
+  }
+
+  /** One policy + value update on every finished episode; null when none has finished. */
+  trainStep(): number | null {
+    if (this.mode !== 'train' || this.finished.length === 0) return null;
+    const c = this.config;
+    const S = this.obsSize;
+    const A = this.nActions;
+    const eps = this.finished;
+    this.finished = [];
+    const N = eps.reduce((n, e) => n + e.length, 0);
+    const X = new Float32Array(N * S);
+    const M = new Uint8Array(N * A);
+    const act = new Int32Array(N);
+    const G = new Float32Array(N);
+    let r = 0;
+    for (const ep of eps) {
+      const g = this.returns(ep);
+      ep.forEach((t, i) => {
+        X.set(t.obs, r * S);
+        M.set(t.mask, r * A);
+        act[r] = t.action;
+        G[r] = g[i]!;
+        r++;
+      });
+    }
+    // The value step's forward pass gives V(s) before the baseline moves: advantages come from it,
+    // which saves a separate forward over the batch.
+    const adv = new Float64Array(N);
+    this.valueTrainer.step(X, N, (v, grad) => {
+      let l = 0;
+      for (let i = 0; i < N; i++) {
+        const e = v[i]! - G[i]!;
+        adv[i] = -e;
+        l += 0.5 * e * e;
+        grad[i] = e / N;
+      }
+      return l / N;
+    });
+    if (c.normalizeAdvantages && N > 1) {
+      let mean = 0;
+      for (let i = 0; i < N; i++) mean += adv[i]!;
+      mean /= N;
+      let v = 0;
+      for (let i = 0; i < N; i++) v += (adv[i]! - mean) ** 2;
+      const sd = Math.sqrt(v / N) + 1e-8;
+      for (let i = 0; i < N; i++) adv[i] = (adv[i]! - mean) / sd;
+    }
+    const loss = this.policyTrainer.step(X, N, (logits, grad) => policyLossGrad(logits, M, act, adv, c.entropyCoef, N, A, grad, this.probs));
+    this.counters.gradientSteps++;
+    return loss;
+  }
+
+  // ---- weights, rollouts, persistence
+
+  /** Policy-network weights (all a rollout worker needs to act). */
+  getWeights(): Float32Array {
+    return getWeightsFlat(this.policy).data;
+  }
+
+  setWeights(w: Float32Array): void {
+    setWeightsFlat(this.policy, w);
+  }
+
+  spec(): LearnerSpec {
+    return { kind: 'pg', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config } };
+  }
+
+  explorationState(): number {
+    return 0;
+  }
+
+  setExplorationState(): void {
+    // The policy's own stochasticity is its exploration; nothing to ship.
+  }
+
+  /** Saves the policy net in `dir` (model.json + weights.bin), the baseline in `dir/value/`, and agent.json. */
+  async save(dir: string): Promise<void> {
+    await saveLayersModel(this.policy, dir);
+    await saveLayersModel(this.value, join(dir, 'value'));
+    await writeManifest(dir, {
+      format: AGENT_FORMAT,
+      kind: 'pg',
+      obsSize: this.obsSize,
+      nActions: this.nActions,
+      hyperparameters: { ...this.config },
+      counters: { ...this.counters },
+    });
+  }
+
+  /** Loads an agent saved by save() (in eval mode); refuses another kind, a newer format, other sizes. */
+  static async load(dir: string, expect: { obsSize?: number; nActions?: number } = {}): Promise<PgAttacker> {
+    const m = await readManifest(dir, 'pg', expect);
+    const hp = hyperparametersFrom(join(dir, AGENT_MANIFEST), PG_DEFAULTS, m.hyperparameters);
+    const policy = await loadLayersModelFromDir(dir);
+    const value = await loadLayersModelFromDir(join(dir, 'value'));
+    try {
+      checkModelSize(join(dir, MODEL_JSON), policy, m.obsSize, m.nActions);
+      checkModelSize(join(dir, 'value', MODEL_JSON), value, m.obsSize, 1);
+      const agent = new PgAttacker({ ...hp, obsSize: m.obsSize, nActions: m.nActions });
+      agent.setWeights(getWeightsFlat(policy).data);
+      setWeightsFlat(agent.value, getWeightsFlat(value));
+      Object.assign(agent.counters, m.counters);
+      agent.mode = 'eval';
+      return agent;
+    } finally {
+      policy.dispose();
+      value.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.policy.dispose();
+    this.value.dispose();
+  }
+}
+
+function validatePgConfig(c: PgConfig): PgConfig {
+  for (const k of ['learningRate', 'valueLearningRate', 'timeUnit', 'episodesPerUpdate', 'maxGradNorm'] as const) {
+    if (typeof c[k] !== 'number' || !(c[k] > 0)) throw new RangeError(`pg: ${k} must be a positive number, got ${String(c[k])}`);
+  }
+  if (!(c.gamma >= 0 && c.gamma <= 1)) throw new RangeError(`pg: gamma must be in [0, 1], got ${c.gamma}`);
+  if (!(c.entropyCoef >= 0)) throw new RangeError(`pg: entropyCoef must be >= 0, got ${c.entropyCoef}`);
+  for (const k of ['hidden', 'valueHidden'] as const) {
+    if (!c[k].every((h) => Number.isInteger(h) && h > 0)) throw new RangeError(`pg: ${k} must be positive integers, got ${JSON.stringify(c[k])}`);
+  }
+  return { ...c, hidden: [...c.hidden], valueHidden: [...c.valueHidden] };
+}

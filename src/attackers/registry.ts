@@ -1,0 +1,97 @@
+/**
+ * Attacker kinds by name, as scenario and experiment files give them:
+ *   random, scripted, scripted-stealthy  (baselines)
+ *   dqn, pg                              (learning; need the env's observation and action sizes)
+ * Learning kinds initialise tfjs first (initTf picks the backend once per process).
+ */
+import { CyrangeError } from '../shared/errors.js';
+import { initTf } from '../nn/runtime.js';
+import type { Policy } from '../range/agent.js';
+import type { RangeEnv } from '../range/env.js';
+import { RandomAttacker, ScriptedAttacker } from './baselines.js';
+import { DqnAttacker, DQN_DEFAULTS, type DqnConfig } from './dqn.js';
+import { readManifest, type LearningAttacker } from './learner.js';
+import { PgAttacker, PG_DEFAULTS, type PgConfig } from './policy-gradient.js';
+
+export const attackerKinds = ['random', 'scripted', 'scripted-stealthy', 'dqn', 'pg'] as const;
+export type AttackerKind = (typeof attackerKinds)[number];
+export const learningAttackerKinds = ['dqn', 'pg'] as const;
+
+export interface CreateAttackerOptions {
+  /** Sizes for learning kinds: give them, or an env and the attacker id to read them from. */
+  obsSize?: number;
+  nActions?: number;
+  env?: RangeEnv;
+  agent?: string;
+  /** Seed for learning kinds' initialisation and exploration (baselines are seeded per episode). */
+  seed?: number;
+  /** Hyperparameter overrides for learning kinds (checked against the kind's defaults). */
+  hyperparameters?: Partial<DqnConfig> | Partial<PgConfig>;
+  /** Load a saved learning agent from this directory instead of creating a fresh one. */
+  load?: string;
+  /** Where the kind came from, for error messages (e.g. "experiments/x.json: attackers[0].kind"). */
+  source?: string;
+}
+
+export function isAttackerKind(k: string): k is AttackerKind {
+  return (attackerKinds as readonly string[]).includes(k);
+}
+
+function sizes(opts: CreateAttackerOptions, kind: string): { obsSize: number; nActions: number } {
+  let { obsSize, nActions } = opts;
+  if (opts.env) {
+    const agent = opts.agent ?? opts.env.attackerIds[0];
+    if (agent === undefined) throw new CyrangeError(`attacker kind "${kind}": the scenario has no attacker`);
+    obsSize ??= opts.env.observationSpace(agent).shape[0];
+    nActions ??= opts.env.actionSpace(agent).n;
+  }
+  if (obsSize === undefined || nActions === undefined) throw new Error(`createAttacker("${kind}"): needs obsSize and nActions (or env)`);
+  return { obsSize, nActions };
+}
+
+function checkHyperparameters(kind: string, defaults: object, hp: object, where: string): void {
+  for (const k of Object.keys(hp)) if (!(k in defaults)) throw new CyrangeError(`${where}: hyperparameters.${k}: not a ${kind} hyperparameter (known: ${Object.keys(defaults).join(', ')})`);
+}
+
+/** A policy for `kind`. Unknown kinds throw a CyrangeError naming `opts.source`. */
+export async function createAttacker(kind: string, opts: CreateAttackerOptions = {}): Promise<Policy> {
+  const where = opts.source ?? 'attacker kind';
+  switch (kind) {
+    case 'random':
+      return new RandomAttacker();
+    case 'scripted':
+      return new ScriptedAttacker();
+    case 'scripted-stealthy':
+      return new ScriptedAttacker({ stealthy: true });
+    case 'dqn':
+    case 'pg':
+      return createLearningAttacker(kind, opts);
+    default:
+      throw new CyrangeError(`${where}: unknown attacker kind "${kind}" (expected one of ${attackerKinds.join(', ')})`);
+  }
+}
+
+export async function createLearningAttacker(kind: 'dqn' | 'pg', opts: CreateAttackerOptions = {}): Promise<LearningAttacker> {
+  await initTf();
+  const where = opts.source ?? `attacker kind "${kind}"`;
+  const expect = opts.env || (opts.obsSize !== undefined && opts.nActions !== undefined) ? sizes(opts, kind) : {};
+  if (opts.load !== undefined) return kind === 'dqn' ? DqnAttacker.load(opts.load, expect) : PgAttacker.load(opts.load, expect);
+  const hp = opts.hyperparameters ?? {};
+  checkHyperparameters(kind, kind === 'dqn' ? DQN_DEFAULTS : PG_DEFAULTS, hp, where);
+  const s = sizes(opts, kind);
+  const seed = opts.seed === undefined ? {} : { seed: opts.seed };
+  try {
+    return kind === 'dqn' ? new DqnAttacker({ ...(hp as Partial<DqnConfig>), ...seed, ...s }) : new PgAttacker({ ...(hp as Partial<PgConfig>), ...seed, ...s });
+  } catch (e) {
+    // Config validation throws RangeError("dqn: gamma must be ..."): name where the value came from.
+    if (e instanceof RangeError) throw new CyrangeError(`${where}: hyperparameters: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Loads whichever learning agent `dir/agent.json` describes. */
+export async function loadLearningAttacker(dir: string, expect: { obsSize?: number; nActions?: number } = {}): Promise<LearningAttacker> {
+  await initTf();
+  const m = await readManifest(dir, null, expect);
+  return m.kind === 'dqn' ? DqnAttacker.load(dir, expect) : PgAttacker.load(dir, expect);
+}
