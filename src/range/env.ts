@@ -1161,14 +1161,7 @@ export class RangeEnv {
     return r;
   }
 
-  private computeReach(s: AttackerState): {
-    zone: Uint8Array;
-    host(h: number): boolean;
-    port(h: number, port: number): boolean;
-    mgmt(h: number): boolean;
-    sourceForZone(z: number): number | null;
-    sourceForHost(h: number, port: number): number | null;
-  } {
+  private computeReach(s: AttackerState): Reach {
     const net = this.network;
     const Z = net.nZones;
     const same = new Uint8Array(Z);

@@ -339,30 +339,16 @@ export class TelemetryModel {
   }
 }
 
-/** Raw accumulators to the defender-visible features. */
+/** Raw accumulators to the defender-visible features: counts copied, ratios and means derived. */
 function derive(raw: Float64Array, out: Float32Array, o: number): void {
   const flows = raw[RAW.flowsOut]! + raw[RAW.flowsIn]!;
   const pkts = raw[RAW.packetsOut]! + raw[RAW.packetsIn]!;
   const bytes = raw[RAW.bytesOut]! + raw[RAW.bytesIn]!;
-  out[o] = raw[RAW.flowsOut]!;
-  out[o + 1] = raw[RAW.flowsIn]!;
-  out[o + 2] = raw[RAW.packetsOut]!;
-  out[o + 3] = raw[RAW.packetsIn]!;
-  out[o + 4] = raw[RAW.bytesOut]!;
-  out[o + 5] = raw[RAW.bytesIn]!;
-  out[o + 6] = raw[RAW.distinctDstHosts]!;
-  out[o + 7] = raw[RAW.distinctDstPorts]!;
-  out[o + 8] = raw[RAW.distinctSrcHosts]!;
-  out[o + 9] = raw[RAW.failedConnections]!;
+  // FEATURES 0-9 are RAW 0-9 (flows .. failedConnections); 13-19 are RAW 12-18 (failedAuth .. remoteAdminSessions).
+  for (let i = 0; i <= 9; i++) out[o + i] = raw[i]!;
   out[o + 10] = pkts > 0 ? Math.min(1, raw[RAW.synPackets]! / pkts) : 0;
   out[o + 11] = flows > 0 ? raw[RAW.flowDurationSum]! / flows : 0;
   out[o + 12] = pkts > 0 ? bytes / pkts : 0;
-  out[o + 13] = raw[RAW.failedAuth]!;
-  out[o + 14] = raw[RAW.successAuth]!;
-  out[o + 15] = raw[RAW.newProcesses]!;
-  out[o + 16] = raw[RAW.privilegeEvents]!;
-  out[o + 17] = raw[RAW.egressBytesInternet]!;
-  out[o + 18] = raw[RAW.dnsQueries]!;
-  out[o + 19] = raw[RAW.remoteAdminSessions]!;
+  for (let i = 13; i <= 19; i++) out[o + i] = raw[i - 1]!;
   out[o + 20] = raw[RAW.bytesIn]! > 0 ? raw[RAW.bytesOut]! / raw[RAW.bytesIn]! : raw[RAW.bytesOut]! > 0 ? 10 : 0;
 }
