@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerEnvs } from './envs.js';
 import { registerDefenders } from './defenders.js';
 import { registerTrain } from './train.js';
+import { registerLab } from './lab.js';
 import { reportError } from './common.js';
 import { VERSION } from '../version.js';
 
@@ -16,5 +17,6 @@ program
 registerEnvs(program);
 registerDefenders(program);
 registerTrain(program);
+registerLab(program);
 
 program.parseAsync(process.argv).catch(reportError);

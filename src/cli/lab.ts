@@ -1,0 +1,107 @@
+/** `cyrange run | report | reproduce`: experiment grids on worker threads, reports, the paper's table. */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { loadExperimentSpec } from '../lab/spec.js';
+import { progressPrinter, runExperiment, type RunSummary } from '../lab/runner.js';
+import { writeReport } from '../lab/report.js';
+import { reproduce } from '../lab/reproduce.js';
+import { guard, intFlag } from './common.js';
+
+interface RunOpts { out: string; profile?: string; workers?: number; resume?: boolean; force?: boolean }
+interface ReproduceOpts { quick?: boolean; out?: string; workers?: number; resume?: boolean }
+
+/**
+ * An AbortSignal fired by the first Ctrl-C (the runner drops the cells in flight, writes its manifest
+ * and returns); a second Ctrl-C exits at once. Finished cells are on disk either way.
+ */
+function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const ctl = new AbortController();
+  const onInt = (): void => {
+    if (ctl.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupt: stopping (cells in flight are dropped; finished cells are kept; continue with --resume)\n');
+    ctl.abort();
+  };
+  process.on('SIGINT', onInt);
+  return { signal: ctl.signal, dispose: () => process.off('SIGINT', onInt) };
+}
+
+function finish(summary: RunSummary, resumeHint: string): void {
+  if (summary.interrupted) {
+    process.stderr.write(`interrupted: ${summary.done}/${summary.total} cells kept in ${summary.dir}; continue with: ${resumeHint}\n`);
+    process.exitCode = 130;
+  } else if (summary.failed > 0) {
+    process.exitCode = 1;
+  }
+}
+
+export function registerLab(program: Command): void {
+  program
+    .command('run')
+    .description('run an experiment spec (a grid of scenario x attacker x defender x seed) on worker threads, then write its report')
+    .argument('<spec>', 'experiment spec JSON (e.g. experiments/response-times.json)')
+    .requiredOption('--out <dir>', 'run directory (manifest.json, cells.jsonl, report files)')
+    .option('--profile <name>', 'named profile of the spec (e.g. quick, full)')
+    .option('--workers <n>', 'worker threads (default: one per core)', intFlag('--workers', 1, 256))
+    .option('--resume', 'continue an interrupted run of the same spec in --out')
+    .option('--force', 'write into a non-empty --out (replaces only cyrange\'s own files)')
+    .action(
+      guard(async (specFile: string, o: RunOpts) => {
+        const loaded = loadExperimentSpec(specFile);
+        const { signal, dispose } = interruptSignal();
+        try {
+          const summary = await runExperiment(loaded, {
+            out: o.out,
+            profile: o.profile ?? null,
+            ...(o.workers !== undefined ? { workers: o.workers } : {}),
+            resume: o.resume ?? false,
+            force: o.force ?? false,
+            onProgress: progressPrinter(process.stderr),
+            signal,
+          });
+          if (!summary.interrupted) process.stdout.write(`wrote ${join(summary.dir, 'report.html')}, table.md, table.csv, results.json, *.svg (${summary.done}/${summary.total} cells, ${summary.failed} failed)\n`);
+          finish(summary, `cyrange run ${specFile} --out ${o.out}${o.profile ? ` --profile ${o.profile}` : ''} --resume`);
+        } finally {
+          dispose();
+        }
+      }),
+    );
+
+  program
+    .command('report')
+    .description('(re)write the report of a run directory: table.md, table.csv, results.json, figures, report.html')
+    .argument('<dir>', 'run directory written by `cyrange run` or `cyrange reproduce`')
+    .action(
+      guard(async (dir: string) => {
+        const { results, files } = await writeReport(dir);
+        for (const c of results.claims) process.stdout.write(`(${c.id}) ${c.verdict}: ${c.claim}. ${c.detail}.\n`);
+        process.stdout.write(`wrote ${files.length} files in ${dir}\n`);
+      }),
+    );
+
+  program
+    .command('reproduce')
+    .description('reproduce the reference paper\'s response-time table (experiments/response-times.json) and check its claims')
+    .option('--quick', 'the quick profile (2 seeds, small budgets; about a minute or two on 2 cores)')
+    .option('--out <dir>', 'run directory (default runs/reproduce-quick or runs/reproduce-full)')
+    .option('--workers <n>', 'worker threads (default: one per core)', intFlag('--workers', 1, 256))
+    .option('--resume', 'continue an interrupted reproduction in --out (or the default directory)')
+    .action(
+      guard(async (o: ReproduceOpts) => {
+        const { signal, dispose } = interruptSignal();
+        try {
+          const r = await reproduce({
+            quick: o.quick ?? false,
+            ...(o.out ? { out: o.out } : {}),
+            ...(o.workers !== undefined ? { workers: o.workers } : {}),
+            resume: o.resume ?? false,
+            onProgress: progressPrinter(process.stderr),
+            signal,
+          });
+          process.stdout.write(r.text);
+          finish(r.summary, `cyrange reproduce${o.quick ? ' --quick' : ''} --out ${r.summary.dir} --resume`);
+        } finally {
+          dispose();
+        }
+      }),
+    );
+}
