@@ -19,6 +19,12 @@ import type { LearningAttacker } from './learner.js';
 
 export interface DemoOptions {
   episodes: number;
+  /**
+   * Demonstrators, taken in turn: 'noisy' (fast scans, likeliest exploits) and 'stealthy' (slow scans,
+   * quiet exploits preferred; without the random pauses, which the observation cannot explain).
+   * Default ['noisy'].
+   */
+  demonstrators?: ('noisy' | 'stealthy')[];
   seed: number;
   epochs?: number;
   batchSize?: number;
@@ -59,13 +65,14 @@ export async function pretrainFromDemonstrations(learner: LearningAttacker, scen
   await initTf();
   const env = new RangeEnv(scenario);
   const agent = env.attackerIds[0]!;
-  const rec = new Recorder(new ScriptedAttacker());
+  const kinds = opts.demonstrators ?? ['noisy'];
+  const recs = kinds.map((k) => new Recorder(new ScriptedAttacker(k === 'stealthy' ? { stealthy: true, pause: 0 } : {})));
   const noop = Object.fromEntries(env.defenderIds.map((d) => [d, new NoopDefender()]));
   const root = new Rng(opts.seed).split('demos');
-  for (let i = 0; i < opts.episodes; i++) runEpisode(env, { ...noop, [agent]: rec }, root.split(i).seed);
-  const X = rec.obs;
-  const M = rec.masks;
-  const A = rec.actions;
+  for (let i = 0; i < opts.episodes; i++) runEpisode(env, { ...noop, [agent]: recs[i % recs.length]! }, root.split(i).seed);
+  const X = recs.flatMap((r) => r.obs);
+  const M = recs.flatMap((r) => r.masks);
+  const A = recs.flatMap((r) => r.actions);
   const n = A.length;
   if (n === 0) return { samples: 0, accuracy: NaN, loss: NaN };
   const S = learner.obsSize;

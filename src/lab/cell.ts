@@ -88,7 +88,7 @@ async function warmAttacker(spec: CellSpec, scenario: ReturnType<typeof loadScen
   if (spec.attacker !== 'dqn' && spec.attacker !== 'pg') return null;
   const demos = spec.budget.demoEpisodes ?? 6;
   if (demos <= 0) return null;
-  const key = `${spec.scenario.replace(/[^A-Za-z0-9_.-]/g, '_')}-${spec.attacker}-s${spec.seed}-d${demos}`;
+  const key = `${spec.scenario.replace(/[^A-Za-z0-9_.-]/g, '_')}-${spec.attacker}-s${spec.seed}-d${demos}-ns`;
   const dir = cacheDir ? join(cacheDir, key) : null;
   const env = new RangeEnv(scenario);
   const sizes = { obsSize: env.observationSpace(env.attackerIds[0]!).shape[0]!, nActions: env.actionSpace(env.attackerIds[0]!).n };
@@ -100,7 +100,7 @@ async function warmAttacker(spec: CellSpec, scenario: ReturnType<typeof loadScen
     }
   }
   const learner = await createLearningAttacker(spec.attacker, { env, seed: spec.seed });
-  await pretrainFromDemonstrations(learner, scenario, { episodes: demos, seed: spec.seed });
+  await pretrainFromDemonstrations(learner, scenario, { episodes: demos, seed: spec.seed, demonstrators: ['noisy', 'stealthy'] });
   if (dir) {
     const tmp = `${dir}.tmp-${process.pid}-${Math.floor(performance.now())}`;
     try {

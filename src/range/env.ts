@@ -68,6 +68,8 @@ export const SIM = {
   resetCostPerCredential: 0.5,
   killCost: 0.05,
   attackerTimeCost: 0.001,
+  /** An attacker loses this share of a host's value when its foothold there is contained (isolated or removed): detection has a price, so stealth can pay. */
+  footholdLossPenalty: 0.1,
 };
 
 export type AlertMsg = { host: number; score: number; reason?: string };
@@ -706,6 +708,7 @@ export class RangeEnv {
     s.priv[h] = PRIV_NONE;
     this.statusVersion++;
     s.lostFoothold = true;
+    if (!this.isolated[h]) this.rewardAttackers(s.id, -SIM.footholdLossPenalty * this.network.hostValue[h]!);
     if (s.exfiltrating === h && s.pending) s.exfiltrating = -1;
     this.emit({ t: this.time, type: 'foothold-lost', agent: s.id, host: h, reason });
   }
@@ -749,6 +752,7 @@ export class RangeEnv {
       case 'isolate':
         this.isolated[h] = 1;
         effective = this.attackers.some((s) => s.priv[h]! > 0);
+        for (const s of this.attackers) if (s.priv[h]! > 0) this.rewardAttackers(s.id, -SIM.footholdLossPenalty * this.network.hostValue[h]!);
         break;
       case 'block':
         this.blocked[h] = 1;

@@ -150,7 +150,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     (await createAttacker(cfg.attacker, { env, agent: attackerId, seed: cfg.seed, ...(cfg.attackerHyperparameters ? { hyperparameters: cfg.attackerHyperparameters } : {}) }));
   const learner: LearningAttacker | null = isLearningAttacker(attacker) ? attacker : null;
   if (learner && !cfg.attackerPolicy && (cfg.demoEpisodes ?? 0) > 0) {
-    await pretrainFromDemonstrations(learner, cfg.scenario, { episodes: cfg.demoEpisodes!, seed: cfg.seed });
+    await pretrainFromDemonstrations(learner, cfg.scenario, { episodes: cfg.demoEpisodes!, seed: cfg.seed, demonstrators: ['noisy', 'stealthy'] });
   }
   const rounds: RoundRecord[] = [];
   let evaluation: EpisodeMetrics[] = [];
