@@ -22,6 +22,7 @@ export const ATTACKER_PER_HOST_FIXED = 4;
 export const DEFENDER_ACTIONS = ['isolate', 'block', 'resetCredentials', 'killProcess', 'reimage', 'restore'] as const;
 export type DefenderActionKind = (typeof DEFENDER_ACTIONS)[number];
 export const DEFENDER_PER_HOST = DEFENDER_ACTIONS.length;
+const DEFENDER_ACTION_INDEX = Object.fromEntries(DEFENDER_ACTIONS.map((k, i) => [k, i])) as Record<DefenderActionKind, number>;
 
 export type AttackerDecoded =
   | { type: 'wait' }
@@ -80,7 +81,7 @@ export class DefenderActionLayout {
   }
   monitor(): number { return 0; }
   encode(kind: DefenderActionKind, host: number): number {
-    return 1 + host * DEFENDER_PER_HOST + DEFENDER_ACTIONS.indexOf(kind);
+    return 1 + host * DEFENDER_PER_HOST + DEFENDER_ACTION_INDEX[kind];
   }
   decode(a: number): DefenderDecoded {
     if (!Number.isInteger(a) || a < 0 || a >= this.n) throw new RangeError(`defender action ${a} is outside 0..${this.n - 1}`);

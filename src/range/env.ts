@@ -339,6 +339,8 @@ export class RangeEnv {
     this.maskKey.clear();
     this.reachCache.clear();
     this.vectorCache.clear();
+    this.credCache.clear();
+    this.footholdCache.clear();
     this.statusVersion++;
     this.attackerVersion.clear();
     this.nextOnline = Infinity;
@@ -883,8 +885,8 @@ export class RangeEnv {
     for (const s of this.attackers) {
       const every = Math.max(1, Math.round((SIM.beaconEvery * (1 + 2 * s.stealth)) / net.window));
       const q = 1 - SIM.stealthQuieting * s.stealth;
-      for (let h = 0; h < net.nHosts; h++) {
-        if (s.priv[h]! > 0 && !this.isolated[h] && (w + h) % every === 0) {
+      for (const h of this.footholdHosts(s)) {
+        if (!this.isolated[h] && (w + h) % every === 0) {
           const T = this.telemetry;
           T.add(h, w, RAW.flowsOut, 1, STAGE.c2);
           T.add(h, w, RAW.packetsOut, Math.round(6 * q) + 1, STAGE.c2);
@@ -1136,11 +1138,35 @@ export class RangeEnv {
 
   /** A held credential (any epoch: the attacker cannot tell a rotated one) that raises privilege on h; -1 none. */
   private usableCred(s: AttackerState, h: number, priv: number): number {
+    const c = this.bestCreds(s)[h]!;
+    return c >= 0 && this.network.credPriv[c]! > priv ? c : -1;
+  }
+
+  /** Hosts where attacker s holds a foothold (cached until a foothold or host status changes). */
+  private footholdCache = new Map<string, { key: number; hosts: number[] }>();
+  private footholdHosts(s: AttackerState): number[] {
+    const c = this.footholdCache.get(s.id);
+    if (c && c.key === this.statusVersion) return c.hosts;
+    const hosts: number[] = [];
+    for (let h = 0; h < this.network.nHosts; h++) if (s.priv[h]! > 0) hosts.push(h);
+    this.footholdCache.set(s.id, { key: this.statusVersion, hosts });
+    return hosts;
+  }
+
+  /** Per host, the highest-privilege held credential that logs on to it (-1 none); cached per attacker state. */
+  private credCache = new Map<string, { key: string; best: Int32Array }>();
+  private bestCreds(s: AttackerState): Int32Array {
+    const key = `${this.statusVersion}:${this.attackerVersion.get(s.id) ?? 0}`;
+    const c = this.credCache.get(s.id);
+    if (c && c.key === key) return c.best;
     const net = this.network;
-    let best = -1;
-    for (let c = 0; c < s.credHeld.length; c++) {
-      if (s.credHeld[c]! >= 0 && net.credValidOn[c]![h] && net.credPriv[c]! > priv && (best < 0 || net.credPriv[c]! > net.credPriv[best]!)) best = c;
+    const best = new Int32Array(net.nHosts).fill(-1);
+    for (let cr = 0; cr < s.credHeld.length; cr++) {
+      if (s.credHeld[cr]! < 0) continue;
+      const valid = net.credValidOn[cr]!;
+      for (let h = 0; h < net.nHosts; h++) if (valid[h] && (best[h]! < 0 || net.credPriv[cr]! > net.credPriv[best[h]!]!)) best[h] = cr;
     }
+    this.credCache.set(s.id, { key, best });
     return best;
   }
 
