@@ -170,6 +170,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
   const tty = process.stdout.isTTY;
   process.stdout.write(`training ${o.attacker} vs ${o.defender} on ${scenario.name} (${scenario.hosts.length} hosts): rounds ${startRound + 1}..${o.rounds}, ${o.episodes} episodes each, seed ${o.seed}\n`);
   const t0 = performance.now();
+  let lastTick = t0;
   const r = await coTrain({
     scenario,
     attacker: o.attacker as import('../attackers/registry.js').AttackerKind,
@@ -186,6 +187,14 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     ...(detector ? { detector } : {}),
     ...(telemetry ? { telemetry } : {}),
     shouldStop: () => stop,
+    onEpisode: (e) => {
+      if (!tty) return;
+      const width = 24;
+      const done = Math.round((width * e.episode) / e.of);
+      const rate = Math.round((e.steps * 1000) / Math.max(1, performance.now() - lastTick));
+      lastTick = performance.now();
+      process.stdout.write(`\r\x1b[Kround ${e.round + 1}/${o.rounds} ${e.phase} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${e.episode}/${e.of} episodes, ${rate} steps/s`);
+    },
     onRound: async (rec, state) => {
       // Checkpoint: build in a temporary directory, then swap it in.
       const tmp = `${ckpt}.tmp-${process.pid}`;

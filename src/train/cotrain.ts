@@ -48,6 +48,8 @@ export interface CoTrainConfig {
   /** Round number to start at (resume). */
   startRound?: number;
   onRound?(record: RoundRecord, state: { attacker: Policy; detector: Detector | null; telemetry: LabelledData | null }): Promise<void> | void;
+  /** Called after every episode (training and evaluation), for progress display. */
+  onEpisode?(info: { round: number; phase: 'train' | 'eval'; episode: number; of: number; steps: number }): void;
   /** Checked between episodes; when true the loop stops after the current round's bookkeeping. */
   shouldStop?(): boolean;
 }
@@ -171,6 +173,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
         const ep = runEpisode(env, { ...defense.policies, [attackerId]: learner }, root.split(`train:${round}:${i}`).seed);
         envSteps += ep.steps;
         trained++;
+        cfg.onEpisode?.({ round, phase: 'train', episode: i + 1, of: cfg.trainEpisodes, steps: ep.steps });
         if (isMl && telemetry) telemetry = appendRows(telemetry, episodeRows(env, rowsRng, 0.05));
       }
     }
@@ -192,6 +195,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     for (let i = 0; i < cfg.evalEpisodes; i++) {
       const ep = runEpisode(env, { ...evalDefense.policies, [attackerId]: attacker }, root.split(`eval:${round}:${i}`).seed);
       envSteps += ep.steps;
+      cfg.onEpisode?.({ round, phase: 'eval', episode: i + 1, of: cfg.evalEpisodes, steps: ep.steps });
       evaluation.push(episodeMetrics(env, ep, evalDefense.recorder));
       const q = quietShare(ep.events, attackerId);
       quiet += q.quiet;
