@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CyrangeError } from '../shared/errors.js';
 import { FEATURES, N_FEATURES } from '../range/telemetry.js';
-import { jsonPath } from '../range/scenario.js';
+import { schemaError } from '../shared/schema-errors.js';
 import { compileCondition, type CompiledCondition } from './rule-expr.js';
 import type { WindowScorer } from './team.js';
 
@@ -56,10 +56,7 @@ export async function loadRules(nameOrPath = 'default'): Promise<RuleSet> {
     throw new CyrangeError(`${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
   const r = rulesSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new CyrangeError(`${file}: ${jsonPath(issue.path)}: ${issue.message.replace(/^Invalid input: /, '')}`);
-  }
+  if (!r.success) throw schemaError(file, r.error);
   const seen = new Set<string>();
   const rules: CompiledRule[] = [];
   for (const [i, rule] of r.data.rules.entries()) {

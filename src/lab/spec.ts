@@ -22,7 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { CyrangeError } from '../shared/errors.js';
-import { jsonPath } from '../range/scenario.js';
+import { schemaError } from '../shared/schema-errors.js';
 import { MAX_GENERATED_HOSTS, MIN_GENERATED_HOSTS } from '../range/generate.js';
 import { attackerKinds, type AttackerKind } from '../attackers/registry.js';
 import { DEFENDER_KINDS, type DefenderKind } from '../defenders/registry.js';
@@ -94,26 +94,10 @@ export interface ExperimentPlan {
   budget: CellBudget;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_value':
-      return issue.values.length === 1 ? `expected ${JSON.stringify(issue.values[0])}` : `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_union':
-      return 'expected a scenario preset name or path (string) or { "name", "generate": { "hosts", "seed" } }';
-    default:
-      return issue.message.replace(/^Invalid input: /, '');
-  }
-}
-
 /** Validate a parsed JSON value as an experiment spec; `source` names the file in errors. */
 export function parseExperimentSpec(value: unknown, source: string, baseDir = process.cwd()): LoadedSpec {
   const r = experimentSchema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new CyrangeError(`${source}: ${jsonPath(issue.path)}: ${describeIssue(issue)}`);
-  }
+  if (!r.success) throw schemaError(source, r.error, 'expected a scenario preset name or path (string) or { "name", "generate": { "hosts", "seed" } }');
   const s = r.data;
   const dup = <T>(xs: readonly T[], key: (x: T) => string, path: string): void => {
     const seen = new Set<string>();

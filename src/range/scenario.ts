@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CyrangeError } from '../shared/errors.js';
+import { schemaError } from '../shared/schema-errors.js';
+export { jsonPath } from '../shared/schema-errors.js';
 
 export const SCENARIO_FORMAT = 1;
 
@@ -134,36 +136,12 @@ export type HostSpec = Scenario['hosts'][number];
 export type VulnSpec = Scenario['vulnerabilities'][number];
 export type CredentialSpec = Scenario['credentials'][number];
 
-/** `a.b[3].c` from a zod issue path. */
-export function jsonPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out || '(root)';
-}
-
 /** Validate a parsed JSON value as a scenario; `source` names the file in errors. */
 export function parseScenario(value: unknown, source: string): Scenario {
   const r = scenarioSchema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new CyrangeError(`${source}: ${jsonPath(issue.path)}: ${describeIssue(issue)}`);
-  }
+  if (!r.success) throw schemaError(source, r.error);
   checkReferences(r.data, source);
   return r.data;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_value':
-      return issue.values.length === 1 ? `expected ${JSON.stringify(issue.values[0])}` : `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    default:
-      return issue.message.replace(/^Invalid input: /, '');
-  }
 }
 
 /** Read and validate a scenario file. */
