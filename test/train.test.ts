@@ -25,6 +25,20 @@ describe('co-training', () => {
   });
 });
 
+describe('parallel co-training rollouts', () => {
+  it('training episodes on worker threads give the same rounds whatever the number of workers', async () => {
+    const run = async (workers: number): Promise<unknown[]> => {
+      const r = await coTrain({ scenario: loadScenario('small'), attacker: 'dqn', defender: 'rf', rounds: 1, trainEpisodes: 3, evalEpisodes: 2, detectorEpisodes: 2, demoEpisodes: 2, seed: 6, workers, detectorOptions: { rf: { nTrees: 10, workers: 1 } } });
+      (r.attacker as { dispose?: () => void }).dispose?.();
+      return r.rounds.map(({ wallSeconds, stepsPerSecond, ...rest }) => rest);
+    };
+    const two = await run(2);
+    expect((two[0] as { trainEpisodes: number }).trainEpisodes).toBe(3);
+    expect((two[0] as { gradientSteps: number }).gradientSteps).toBeGreaterThanOrEqual(0);
+    expect(await run(3)).toEqual(two);
+  }, 120_000);
+});
+
 describe('trained attackers', () => {
   it('a short co-training run on small beats the random attacker against the no-op defender', async () => {
     // With the preset's 900 s limit the random attacker also gets there; a 200 s limit makes speed count.

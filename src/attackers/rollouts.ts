@@ -97,7 +97,7 @@ export function episodeSeed(seed: number, i: number): number {
   return hash32(seed >>> 0, i, 0x5eed);
 }
 
-function pack(index: number, seed: number, ts: Transition[], S: number, A: number): Omit<EpisodeRollout, 'outcome' | 'return' | 'steps' | 'duration'> {
+export function pack(index: number, seed: number, ts: Transition[], S: number, A: number): Omit<EpisodeRollout, 'outcome' | 'return' | 'steps' | 'duration'> {
   const n = ts.length;
   const r = {
     index, seed, n,
@@ -147,7 +147,7 @@ export function transferList(r: RolloutTaskResult): ArrayBuffer[] {
 const actors = new Map<string, LearningAttacker>();
 const envs = new Map<string, RangeEnv>();
 
-function actorFor(spec: LearnerSpec): LearningAttacker {
+export function actorFor(spec: LearnerSpec): LearningAttacker {
   const key = JSON.stringify(spec);
   let a = actors.get(key);
   if (!a) {

@@ -90,7 +90,7 @@ export function registerTrain(program: Command): void {
     .option('--demo-episodes <n>', 'scripted episodes for the learning attacker\'s warm start (0 = none)', intFlag('--demo-episodes', 0, 10000), 6)
     .requiredOption('--out <dir>', 'run directory')
     .option('--seed <s>', 'seed', intFlag('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--workers <n>', 'worker threads (random-forest fitting)', intFlag('--workers', 1, 64), 2)
+    .option('--workers <n>', 'worker threads for training episodes and random-forest fitting (1 = train online in this thread)', intFlag('--workers', 1, 64), 2)
     .option('--resume', 'continue from the last checkpoint in --out')
     .option('--force', 'start over in a non-empty --out (replaces its cyrange files)')
     .action(guard(trainCommand));
@@ -183,6 +183,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     seed: o.seed,
     startRound,
     detectorOptions: { rf: { workers: o.workers } },
+    workers: o.workers,
     ...(attackerPolicy ? { attackerPolicy } : {}),
     ...(detector ? { detector } : {}),
     ...(telemetry ? { telemetry } : {}),

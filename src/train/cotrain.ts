@@ -6,6 +6,9 @@
  *   (c) both are evaluated frozen on fresh seeds, and the round is recorded.
  * Everything is seeded: the same config gives the same round records.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Rng } from '../shared/prng.js';
 import { mean } from '../shared/stats.js';
 import type { Scenario } from '../range/scenario.js';
@@ -19,6 +22,7 @@ import { collectTelemetry } from '../defenders/collect.js';
 import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../defenders/detector.js';
 import { episodeMetrics, type EpisodeMetrics } from '../defenders/metrics.js';
 import { createDefense, ML_DEFENDERS, type DefenderKind } from '../defenders/registry.js';
+import { DefendedRolloutPool, learnFromRollouts } from './rollouts.js';
 
 export interface CoTrainConfig {
   scenario: Scenario;
@@ -48,6 +52,12 @@ export interface CoTrainConfig {
   /** Round number to start at (resume). */
   startRound?: number;
   onRound?(record: RoundRecord, state: { attacker: Policy; detector: Detector | null; telemetry: LabelledData | null }): Promise<void> | void;
+  /**
+   * Worker threads for the attacker's training episodes (default 1: in this thread, learning online).
+   * With more, a round's training episodes play in parallel with the round's starting weights and the
+   * learner trains on them afterwards (see rollouts.ts).
+   */
+  workers?: number;
   /** Called after every episode (training and evaluation), for progress display. */
   onEpisode?(info: { round: number; phase: 'train' | 'eval'; episode: number; of: number; steps: number }): void;
   /** Checked between episodes; when true the loop stops after the current round's bookkeeping. */
@@ -156,6 +166,9 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
   }
   const rounds: RoundRecord[] = [];
   let evaluation: EpisodeMetrics[] = [];
+  const pool = learner && (cfg.workers ?? 1) > 1 ? new DefendedRolloutPool(cfg.workers!) : null;
+  const tmpRoot = pool?.parallel ? mkdtempSync(join(tmpdir(), 'cyrange-cotrain-')) : null;
+  try {
   const first = cfg.startRound ?? 0;
   const total = Math.max(cfg.rounds, 1);
   for (let round = first; round < total; round++) {
@@ -165,7 +178,29 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     const defense = await createDefense(cfg.defender, env, detector ? { detector } : {});
     // (a) Attacker training against the current defence.
     let trained = 0;
-    if (learner && cfg.rounds > 0) {
+    if (learner && cfg.rounds > 0 && pool?.parallel) {
+      learner.mode = 'train';
+      let detectorDir: string | null = null;
+      if (detector) {
+        detectorDir = join(tmpRoot!, `round-${round}`);
+        await detector.save(detectorDir, { seed: cfg.seed, training: { source: 'cotrain-round' }, validation: { rows: 0, tp: 0, fp: 0, fn: 0, tn: 0, precision: NaN, recall: NaN, f1: NaN, fpr: NaN } }, true);
+      }
+      const pairs: [number, number][] = Array.from({ length: cfg.trainEpisodes }, (_, i) => [i, root.split(`train:${round}:${i}`).seed]);
+      const results = await pool.run(
+        { scenario: cfg.scenario, learner: learner.spec(), exploration: learner.explorationState(), defender: cfg.defender, detectorDir, benignShare: 0.05, rowSeed: root.split(`rows:${round}`).seed },
+        learner.getWeights(),
+        pairs,
+      );
+      for (const r of results) {
+        for (const ep of r.episodes) {
+          envSteps += ep.steps;
+          trained++;
+          cfg.onEpisode?.({ round, phase: 'train', episode: trained, of: cfg.trainEpisodes, steps: ep.steps });
+        }
+        if (isMl && telemetry) telemetry = appendRows(telemetry, { X: Array.from(r.X), y: Array.from(r.y), w: Array.from(r.w) });
+      }
+      learnFromRollouts(learner, results);
+    } else if (learner && cfg.rounds > 0) {
       learner.mode = 'train';
       const rowsRng = root.split(`rows:${round}`);
       for (let i = 0; i < cfg.trainEpisodes; i++) {
@@ -226,6 +261,10 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     rounds.push(rec);
     await cfg.onRound?.(rec, { attacker, detector, telemetry });
     if (cfg.shouldStop?.()) break;
+  }
+  } finally {
+    await pool?.close();
+    if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
   }
   return { rounds, evaluation, attacker, detector, telemetry };
 }
