@@ -65,7 +65,10 @@ function checkDecisionPoint(env: RangeEnv, observations: Record<string, unknown>
       }
       const g = net.nHosts * K;
       ok(Math.abs(obs.vector[g]! - env.time / env.timeLimit) < 1e-5, 'time feature');
-      ok(G === 4, 'globals');
+      ok(G === 5, 'globals');
+      ok(obs.vector[g + 4] === (know.quiet ? 1 : 0), 'tempo feature');
+      // Exactly one tempo switch is offered: to the tempo the attacker is not in.
+      ok(mask[env.attackerLayout.tempo(true)] === (know.quiet ? 0 : 1) && mask[env.attackerLayout.tempo(false)] === (know.quiet ? 1 : 0), 'tempo mask');
     } else {
       const obs = observations[id] as DefenderObservation;
       ok(obs.kind === 'defender', 'defender kind');
@@ -207,6 +210,27 @@ describe('episodes', () => {
     const quiet = stats(true);
     expect(quiet.time).toBeGreaterThan(loud.time);
     expect(quiet.failed).toBeLessThan(loud.failed);
+  });
+
+  it('the quiet tempo is the attacker\'s choice: later actions take longer and are marked quiet', () => {
+    const env = new RangeEnv(loadScenario('small'));
+    const L = env.attackerLayout;
+    const zoneScan = L.scanZone(0, false);
+    // Scan a zone loud, go quiet, scan it again: the quiet scan lasts 1 + 1.5 * 0.9 = 2.35x as long.
+    const script = [zoneScan, L.tempo(true), zoneScan];
+    let i = 0;
+    const att: Policy = { act: (_o, ctx) => (i < script.length ? (expect(ctx.mask[script[i]!]).toBe(1), script[i++]!) : 0) };
+    const p: Record<string, Policy> = { attacker_0: att };
+    for (const d of env.defenderIds) p[d] = new NoopDefender();
+    env.reset({ seed: 3 });
+    expect(env.actionMask('attacker_0')[L.tempo(false)]).toBe(0);
+    const r = runEpisode(env, p, 3);
+    const scans = r.events.filter((e) => e.type === 'attack' && e.action === 'scanZone') as { t: number; start: number; quiet?: boolean }[];
+    expect(scans.map((e) => e.quiet === true)).toEqual([false, true]);
+    expect((scans[1]!.t - scans[1]!.start) / (scans[0]!.t - scans[0]!.start)).toBeCloseTo(2.35, 1);
+    const tempo = r.events.filter((e) => e.type === 'tempo');
+    expect(tempo).toHaveLength(1);
+    expect(env.attackerKnowledge('attacker_0').quiet).toBe(true);
   });
 
   it('terminates when every foothold is contained, truncates at the time limit', () => {

@@ -75,3 +75,40 @@ describe('telemetry', () => {
     expect(Array.from(b2)).toEqual(Array.from(a));
   });
 });
+
+describe('telemetry of a slow attacker', () => {
+  // The stealthy scripted attacker goes quiet: its footprint is spread thin over many windows.
+  const env = new RangeEnv(loadScenario('small'));
+  const p: Record<string, Policy> = { attacker_0: new ScriptedAttacker({ stealthy: true }) };
+  for (const d of env.defenderIds) p[d] = new NoopDefender();
+  runEpisode(env, p, 3);
+  const counts = FEATURES.map((_, i) => i).filter((i) => !['synRatio', 'meanFlowDuration', 'meanPacketSize', 'outInByteRatio'].includes(FEATURES[i]!));
+
+  it('counts whole events, so a thin footprint shows in some windows and not in others', () => {
+    let fractional = 0;
+    let touchedOnly = 0;
+    let labelled = 0;
+    for (let w = 0; w < env.windowsClosed; w++) {
+      const { features, labels } = env.readWindow(w);
+      for (let h = 0; h < labels.length; h++) {
+        for (const f of counts) if (!Number.isInteger(features[h * N_FEATURES + f]!)) fractional++;
+        if (labels[h]! > 0) labelled++;
+        else if (env['telemetry'].touchedStage(h, w) > 0) touchedOnly++;
+      }
+    }
+    expect(fractional).toBe(0);
+    // Some touched host-windows carried no whole event and are labelled benign; most attacks still show.
+    expect(touchedOnly).toBeGreaterThan(0);
+    expect(labelled).toBeGreaterThan(touchedOnly);
+  });
+
+  it('labels a window an attack only when the attack left a trace in it', () => {
+    const t = env['telemetry'] as TelemetryModel;
+    for (let w = 0; w < env.windowsClosed; w++) {
+      for (let h = 0; h < env.network.nHosts; h++) {
+        const l = t.label(h, w);
+        expect(l === 0 || l === t.touchedStage(h, w)).toBe(true);
+      }
+    }
+  });
+});

@@ -19,7 +19,7 @@ export class RandomAttacker implements Policy {
 }
 
 export interface ScriptedOptions {
-  /** Stealthy: slow scans, avoids loud exploits while quieter options exist, pauses between steps. */
+  /** Stealthy: quiet tempo, slow scans, avoids loud exploits while quieter options exist, pauses between steps. */
   stealthy?: boolean;
   /** Seconds to wait between actions (stealthy default 3). */
   pause?: number;
@@ -70,6 +70,9 @@ export class ScriptedAttacker implements Policy {
     const d = env.attackerLayout.decode(a);
     const depth = (h: number): number => ZONE_PRIORITY[net.zoneKinds[net.hostZone[h]!]!] ?? 0;
     switch (d.type) {
+      case 'tempo':
+        // The stealthy variant goes low-and-slow before anything else; the noisy one never does.
+        return stealthy && d.quiet ? 2000 : 0;
       case 'exfiltrate':
         return 1000;
       case 'escalate':

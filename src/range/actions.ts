@@ -6,7 +6,9 @@
  *   0                          wait (1 s)
  *   1 .. Z                     scan zone z, fast (noisy)
  *   Z+1 .. 2Z                  scan zone z, stealthy (slow, quiet)
- *   2Z+1 + h*(4+V) + 0         scan host h (services and their vulnerabilities)
+ *   2Z+1                       go quiet: low-and-slow tempo for every later action (slower, fainter)
+ *   2Z+2                       go loud: back to full speed
+ *   2Z+3 + h*(4+V) + 0         scan host h (services and their vulnerabilities)
  *                  + 1         escalate privilege on h (best known local vulnerability)
  *                  + 2         move laterally to h with a stolen credential
  *                  + 3         exfiltrate from h (a crown jewel the attacker holds)
@@ -27,6 +29,7 @@ const DEFENDER_ACTION_INDEX = Object.fromEntries(DEFENDER_ACTIONS.map((k, i) => 
 export type AttackerDecoded =
   | { type: 'wait' }
   | { type: 'scanZone'; zone: number; stealthy: boolean }
+  | { type: 'tempo'; quiet: boolean }
   | { type: 'scanHost'; host: number }
   | { type: 'escalate'; host: number }
   | { type: 'lateral'; host: number }
@@ -42,11 +45,12 @@ export class AttackerActionLayout {
   /** scanZones[i] is the zone index of zone action i (zones holding hosts). */
   constructor(readonly scanZones: readonly number[], readonly nHosts: number, readonly slots: number) {
     this.perHost = ATTACKER_PER_HOST_FIXED + slots;
-    this.hostBase = 1 + 2 * scanZones.length;
+    this.hostBase = 3 + 2 * scanZones.length;
     this.n = this.hostBase + nHosts * this.perHost;
   }
   wait(): number { return 0; }
   scanZone(zoneAction: number, stealthy: boolean): number { return 1 + zoneAction + (stealthy ? this.scanZones.length : 0); }
+  tempo(quiet: boolean): number { return 1 + 2 * this.scanZones.length + (quiet ? 0 : 1); }
   scanHost(h: number): number { return this.hostBase + h * this.perHost; }
   escalate(h: number): number { return this.hostBase + h * this.perHost + 1; }
   lateral(h: number): number { return this.hostBase + h * this.perHost + 2; }
@@ -61,6 +65,7 @@ export class AttackerActionLayout {
       const i = (a - 1) % Z;
       return { type: 'scanZone', zone: this.scanZones[i]!, stealthy: a > Z };
     }
+    if (a < this.hostBase) return { type: 'tempo', quiet: a === 2 * Z + 1 };
     const r = a - this.hostBase;
     const host = Math.floor(r / this.perHost);
     const k = r - host * this.perHost;

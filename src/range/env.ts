@@ -28,7 +28,7 @@ const toTicks = (s: number): number => Math.max(1, Math.round(s * TICKS_PER_SECO
 export const ATTACKER_HOST_FEATURES = [
   'discovered', 'scanned', 'privUser', 'privRoot', 'crownJewelKnown', 'credentialUsable', 'reachable', 'knownExploits', 'zoneKind',
 ] as const;
-export const ATTACKER_GLOBAL_FEATURES = ['timeFraction', 'footholds', 'credentialsHeld', 'footholdLost'] as const;
+export const ATTACKER_GLOBAL_FEATURES = ['timeFraction', 'footholds', 'credentialsHeld', 'footholdLost', 'quietTempo'] as const;
 const K = ATTACKER_HOST_FEATURES.length;
 const G = ATTACKER_GLOBAL_FEATURES.length;
 const ZONE_KIND_CODE: Record<string, number> = { internet: 0, dmz: 1, user: 2, server: 3, critical: 4, other: 5 };
@@ -50,6 +50,14 @@ export const SIM = {
   /** A stealth of s multiplies durations by 1 + 1.5 s and telemetry by 1 - 0.7 s. */
   stealthSlowdown: 1.5,
   stealthQuieting: 0.7,
+  /**
+   * The quiet tempo (an attacker's choice, action "go quiet") raises its stealth to s + (1 - s) * 0.9:
+   * a loud attacker then takes 2.35x as long per action and leaves 0.37x the telemetry, spread thinner.
+   * Switching takes one beacon interval (the implant picks up its new sleep and jitter at its next
+   * check-in) and leaves no trace of its own.
+   */
+  quietTempo: 0.9,
+  tempoSeconds: 5,
   beaconEvery: 5,
   /** Defender action durations (s): how long the responder is busy before the effect applies. */
   defender: { isolate: 2, block: 1, resetCredentials: 4, killProcess: 1.5, reimage: 10, restore: 2 } as Record<DefenderActionKind, number>,
@@ -130,7 +138,8 @@ interface Reach {
 }
 
 export type RangeEvent =
-  | { t: number; type: 'attack'; agent: string; action: AttackerDecoded['type']; stealthy?: boolean; host: number | null; zone: number | null; source: number | null; start: number; success: boolean }
+  | { t: number; type: 'attack'; agent: string; action: Exclude<AttackerDecoded['type'], 'wait' | 'tempo'>; stealthy?: boolean; quiet?: boolean; host: number | null; zone: number | null; source: number | null; start: number; success: boolean }
+  | { t: number; type: 'tempo'; agent: string; quiet: boolean }
   | { t: number; type: 'compromise'; agent: string; host: number; privilege: 'user' | 'root'; via: string }
   | { t: number; type: 'foothold-lost'; agent: string; host: number; reason: string }
   | { t: number; type: 'alert'; agent: string; host: number; score: number; truePositive: boolean }
@@ -170,14 +179,24 @@ interface Pending {
   end: number;
   /** Decided at start: whether the action will succeed if its preconditions still hold at the end. */
   roll: boolean;
+  /** Started in the quiet tempo. */
+  quiet: boolean;
   source: number | null;
   vuln: number;
   cred: number;
 }
 
+/** Stealth in effect for an attacker's next action: the scenario's, raised by the quiet tempo. */
+function effectiveStealth(s: { stealth: number; quiet: boolean }): number {
+  return s.quiet ? s.stealth + (1 - s.stealth) * SIM.quietTempo : s.stealth;
+}
+
 interface AttackerState {
   id: string;
+  /** The scenario's stealth for this attacker (see effectiveStealth for the tempo). */
   stealth: number;
+  /** Quiet tempo chosen (action "go quiet"); applies to actions started afterwards. */
+  quiet: boolean;
   rng: Rng;
   priv: Int8Array;
   discovered: Uint8Array;
@@ -348,6 +367,7 @@ export class RangeEnv {
     this.attackers = this.attackerSpecs.map((a) => ({
       id: a.id,
       stealth: a.stealth,
+      quiet: false,
       rng: this.rng.split(`attacker:${a.id}`),
       priv: new Int8Array(H),
       discovered: new Uint8Array(H),
@@ -418,6 +438,7 @@ export class RangeEnv {
       switch (d.type) {
         case 'wait': return 'wait';
         case 'scanZone': return `scan zone ${net.zoneIds[d.zone]} (${d.stealthy ? 'stealthy' : 'fast'})`;
+        case 'tempo': return d.quiet ? 'go quiet (low-and-slow tempo)' : 'go loud (full-speed tempo)';
         case 'exploit': {
           const slot = net.exploitSlots[d.host]![d.slot];
           return `exploit ${slot ? net.vulns[slot.vuln]!.id : `slot ${d.slot}`} on ${net.hostIds[d.host]}`;
@@ -436,6 +457,7 @@ export class RangeEnv {
     m[0] = 1;
     if (this.done) return m;
     const reach = this.reachability(s);
+    m[L.tempo(!s.quiet)] = 1;
     L.scanZones.forEach((z, i) => {
       if (reach.zone[z]) {
         m[L.scanZone(i, false)] = 1;
@@ -559,7 +581,7 @@ export class RangeEnv {
       a = 0;
     }
     const d = L.decode(a);
-    const slow = 1 + SIM.stealthSlowdown * s.stealth;
+    const slow = 1 + SIM.stealthSlowdown * effectiveStealth(s);
     let seconds = SIM.waitSeconds;
     let roll = true;
     let source: number | null = null;
@@ -568,6 +590,9 @@ export class RangeEnv {
     const reach = this.reachability(s);
     switch (d.type) {
       case 'wait':
+        break;
+      case 'tempo':
+        seconds = SIM.tempoSeconds;
         break;
       case 'scanZone': {
         const p = d.stealthy ? SIM.scanZoneStealthy : SIM.scanZoneFast;
@@ -609,9 +634,9 @@ export class RangeEnv {
     }
     const start = this.now;
     const end = start + toTicks(seconds);
-    s.pending = { action: a, start, end, roll, source, vuln, cred };
+    s.pending = { action: a, start, end, roll, source, vuln, cred, quiet: s.quiet };
     s.busyUntil = end;
-    if (d.type !== 'wait') this.writeFootprint(s, d, s.pending);
+    if (d.type !== 'wait' && d.type !== 'tempo') this.writeFootprint(s, d, s.pending);
   }
 
   private completeAttacker(s: AttackerState): void {
@@ -626,6 +651,11 @@ export class RangeEnv {
     switch (d.type) {
       case 'wait':
         success = true;
+        break;
+      case 'tempo':
+        s.quiet = d.quiet;
+        success = true;
+        this.emit({ t, type: 'tempo', agent: s.id, quiet: d.quiet });
         break;
       case 'scanZone': {
         if (!sourceOk) break;
@@ -680,10 +710,10 @@ export class RangeEnv {
         }
         break;
     }
-    if (d.type !== 'wait') {
+    if (d.type !== 'wait' && d.type !== 'tempo') {
       const host = 'host' in d ? d.host : null;
       const zone = d.type === 'scanZone' ? d.zone : null;
-      this.emit({ t, type: 'attack', agent: s.id, action: d.type, ...(d.type === 'scanZone' ? { stealthy: d.stealthy } : {}), host, zone, source: p.source, start: p.start / TICKS_PER_SECOND, success });
+      this.emit({ t, type: 'attack', agent: s.id, action: d.type, ...(d.type === 'scanZone' ? { stealthy: d.stealthy } : {}), ...(p.quiet ? { quiet: true } : {}), host, zone, source: p.source, start: p.start / TICKS_PER_SECOND, success });
     }
     s.lastOutcome = { action: p.action, success };
     this.attackerVersion.set(s.id, (this.attackerVersion.get(s.id) ?? 0) + 1);
@@ -883,8 +913,9 @@ export class RangeEnv {
     const net = this.network;
     // C2 beacons from live footholds, every few seconds (less often for stealthier attackers).
     for (const s of this.attackers) {
-      const every = Math.max(1, Math.round((SIM.beaconEvery * (1 + 2 * s.stealth)) / net.window));
-      const q = 1 - SIM.stealthQuieting * s.stealth;
+      const st = effectiveStealth(s);
+      const every = Math.max(1, Math.round((SIM.beaconEvery * (1 + 2 * st)) / net.window));
+      const q = 1 - SIM.stealthQuieting * st;
       for (const h of this.footholdHosts(s)) {
         if (!this.isolated[h] && (w + h) % every === 0) {
           const T = this.telemetry;
@@ -901,7 +932,10 @@ export class RangeEnv {
     this.closedWindows++;
   }
 
-  /** Ground-truth label of host h in window w (0 benign, else the STAGE code). */
+  /**
+   * Ground-truth label of host h in window w (0 benign, else the STAGE code): set when the attack left
+   * a trace in that host-window's telemetry (see TelemetryModel.label).
+   */
   label(h: number, w: number): number {
     return this.telemetry.label(h, w);
   }
@@ -938,7 +972,7 @@ export class RangeEnv {
   hostTouched(h: number): boolean {
     if (this.attackers.some((s) => s.priv[h]! > 0)) return true;
     const cur = Math.floor(this.now / this.windowTicks);
-    for (let w = Math.max(0, cur - SIM.alertTruthWindows); w <= cur; w++) if (this.telemetry.label(h, w) > STAGE.benign) return true;
+    for (let w = Math.max(0, cur - SIM.alertTruthWindows); w <= cur; w++) if (this.telemetry.touchedStage(h, w) > STAGE.benign) return true;
     return false;
   }
 
@@ -949,7 +983,7 @@ export class RangeEnv {
   private writeFootprint(s: AttackerState, d: AttackerDecoded, p: Pending): void {
     const net = this.network;
     const T = this.telemetry;
-    const q = 1 - SIM.stealthQuieting * s.stealth;
+    const q = 1 - SIM.stealthQuieting * effectiveStealth(s);
     const w1 = Math.floor((p.end - 1) / this.windowTicks);
     const span = p.end - p.start;
     const spread = (h: number, stage: number, vec: Float32Array, atEnd?: Float32Array): void => {
@@ -1052,6 +1086,7 @@ export class RangeEnv {
     for (let c = 0; c < s.credHeld.length; c++) if (s.credHeld[c]! >= 0) held++;
     v[g + 2] = s.credHeld.length ? held / s.credHeld.length : 0;
     v[g + 3] = s.lostFoothold ? 1 : 0;
+    v[g + 4] = s.quiet ? 1 : 0;
     s.lostFoothold = false;
     return v;
   }
@@ -1096,9 +1131,10 @@ export class RangeEnv {
     return this.attacker(agent).priv[h]!;
   }
   /** What attacker `agent` knows: discovered, scanned, crown jewel known, credentials held. */
-  attackerKnowledge(agent: string): { discovered: Uint8Array; scanned: Uint8Array; crownKnown: Uint8Array; credentialsHeld: number[] } {
+  attackerKnowledge(agent: string): { discovered: Uint8Array; scanned: Uint8Array; crownKnown: Uint8Array; credentialsHeld: number[]; quiet: boolean } {
     const s = this.attacker(agent);
     return {
+      quiet: s.quiet,
       discovered: s.discovered.slice(),
       scanned: s.scanned.slice(),
       crownKnown: s.crownKnown.slice(),

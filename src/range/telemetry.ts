@@ -154,6 +154,7 @@ export class TelemetryModel {
   private readonly windowTicks: number;
   private readonly labels = new Map<number, number>();
   private readonly raw = new Float64Array(N_RAW);
+  private readonly att = new Float64Array(N_RAW);
   private readonly z = new Float64Array(Z_PER_WINDOW);
   private readonly zi = new Int32Array(Z_PER_WINDOW);
 
@@ -239,8 +240,11 @@ export class TelemetryModel {
     if (stage > (this.labels.get(key) ?? 0)) this.labels.set(key, stage);
   }
 
-  /** Ground-truth stage of host h in window w (0 = benign). */
-  label(h: number, w: number): number {
+  /**
+   * Stage of the most severe attack activity that touched host h in window w (0 = none), whether or
+   * not it left a trace in the telemetry.
+   */
+  touchedStage(h: number, w: number): number {
     let l = this.labels.get(w * this.nHosts + h) ?? 0;
     for (const b of this.bucketsOf(h, w)) {
       if (b) for (const id of b) {
@@ -249,6 +253,20 @@ export class TelemetryModel {
       }
     }
     return l;
+  }
+
+  /**
+   * Ground-truth label of host h in window w: the touching stage when the attack left at least one
+   * whole event (or any bytes) in this host-window's telemetry, else 0. Like a flow data set's labels,
+   * it describes the record: a window in which a slow attacker's fractional footprint rounded to
+   * nothing is benign telemetry, and labelling it an attack would teach detectors to flag noise.
+   */
+  label(h: number, w: number): number {
+    const l = this.touchedStage(h, w);
+    if (l === 0) return 0;
+    const att = this.attackRaw(h, w);
+    if (att !== null) for (let i = 0; i < N_RAW; i++) if (i !== RAW.flowDurationSum && att[i]! > 0) return l;
+    return 0;
   }
 
   /** Activity multiplier of host h at window w (wave x regime x burst), exposed for tests. */
@@ -320,21 +338,43 @@ export class TelemetryModel {
         raw[RAW.failedAuth]! += z[23]! > 1.6 ? 1 : 0; // an admin mistyping a password
       }
     }
-    const acc = this.attack.get(w * this.nHosts + h);
-    if (acc) for (let i = 0; i < N_RAW; i++) raw[i]! += acc[i]!;
-    const hb = this.hostBuckets.get(w * this.nHosts + h);
-    if (hb) this.addActivities(hb, h, w);
-    const zb = this.zoneBuckets.get(w * this.nZones + this.hostZone[h]!);
-    if (zb) this.addActivities(zb, h, w);
+    const att = this.attackRaw(h, w);
+    if (att !== null) for (let i = 0; i < N_RAW; i++) raw[i]! += att[i]!;
     derive(raw, out, offset);
   }
 
-  private addActivities(ids: number[], h: number, w: number): void {
-    const raw = this.raw;
+  /**
+   * The attack's raw contribution to host h in window w (null when there is none), with counts made
+   * whole. Attack amounts are spread over windows as fractions (an action's 0.4 events over 2.5
+   * windows), but a sensor counts whole events: each count is rounded stochastically (seeded by host
+   * and window), so a slow attacker shows an event in some windows and none in others rather than a
+   * tell-tale 0.16 in every window. Expected counts are unchanged; flow durations stay continuous.
+   * Benign counts are whole, so rounding the attack part equals rounding the sum.
+   */
+  private attackRaw(h: number, w: number): Float64Array | null {
+    const acc = this.attack.get(w * this.nHosts + h);
+    const hb = this.hostBuckets.get(w * this.nHosts + h);
+    const zb = this.zoneBuckets.get(w * this.nZones + this.hostZone[h]!);
+    if (!acc && !hb && !zb) return null;
+    const att = this.att;
+    att.fill(0);
+    if (acc) for (let i = 0; i < N_RAW; i++) att[i] = acc[i]!;
+    if (hb) this.addActivities(att, hb, h, w);
+    if (zb) this.addActivities(att, zb, h, w);
+    for (let i = 0; i < N_RAW; i++) {
+      if (i === RAW.flowDurationSum) continue;
+      const x = att[i]!;
+      const fl = Math.floor(x);
+      if (x !== fl) att[i] = fl + (hash32(this.seed, h, w, 0xe0 + i) / 4294967296 < x - fl ? 1 : 0);
+    }
+    return att;
+  }
+
+  private addActivities(into: Float64Array, ids: number[], h: number, w: number): void {
     for (const id of ids) {
       const act = this.activities[id]!;
       const f = this.share(act, h, w);
-      if (f > 0) for (let i = 0; i < N_RAW; i++) raw[i]! += act.vec[i]! * f;
+      if (f > 0) for (let i = 0; i < N_RAW; i++) into[i]! += act.vec[i]! * f;
     }
   }
 }
