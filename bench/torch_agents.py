@@ -1,6 +1,6 @@
 """PyTorch reference for bench/agents.bench.mjs: the same agent updates as src/attackers, in PyTorch.
 
-Usage: torch_agents.py '{"obs":1804,"actions":1209,"batch":64,"pg_rows":256,"steps":200,
+Usage: torch_agents.py '{"obs":1805,"actions":1211,"batch":64,"pg_rows":256,"steps":200,
                          "threads":1,"nets":{"paper":[128,64,32],"wide":[128,256,256,64]}}'
 Prints one JSON object per figure: {"net", "figure", "us", "threads"}.
 
@@ -11,6 +11,7 @@ Figures (each matches the TypeScript side):
   act1           : one observation: forward, masked argmax, .item().
   pg_update      : masked softmax policy loss with advantages against a value net + entropy bonus,
                    value MSE, two backward passes and two Adam steps, on pg_rows decisions.
+  *_obs5pct      : dqn_train_step / pg_update again with observations `density` nonzero (when given).
 """
 import json
 import sys
@@ -53,7 +54,13 @@ def main():
     rr = torch.rand(buf, generator=g)
     rel = torch.rand(buf, generator=g) * 5
     rdone = (torch.rand(buf, generator=g) < 0.05).float()
+    density = cfg.get("density")
+    dense_obs = (rs, rs2)
+    sparse_obs = None
+    if density is not None:
+        sparse_obs = tuple(torch.rand(buf, S, generator=g) * (torch.rand(buf, S, generator=g) < density).float() for _ in range(2))
     for name, hidden in cfg["nets"].items():
+        rs, rs2 = dense_obs
         online, target = mlp(S, hidden, A), mlp(S, hidden, A)
         target.load_state_dict(online.state_dict())
         opt = torch.optim.Adam(online.parameters(), lr=1e-3)
@@ -75,6 +82,11 @@ def main():
 
         us = timeit(dqn_step, steps, 20)
         print(json.dumps({"net": name, "figure": "dqn_train_step", "us": us, "threads": cfg["threads"]}), flush=True)
+        if sparse_obs is not None:
+            rs, rs2 = sparse_obs
+            us = timeit(dqn_step, steps, 20)
+            print(json.dumps({"net": name, "figure": "dqn_train_step_obs5pct", "us": us, "threads": cfg["threads"]}), flush=True)
+            rs, rs2 = dense_obs
 
         x1, m1 = rs[:1], rmask[:1]
 
@@ -89,6 +101,7 @@ def main():
         popt = torch.optim.Adam(policy.parameters(), lr=1e-3)
         vopt = torch.optim.Adam(value.parameters(), lr=1e-3)
         X, M = rs[:N], rmask[:N]
+        X_sparse = sparse_obs[0][:N] if sparse_obs is not None else None
         act = torch.multinomial(M.float(), 1, generator=g).squeeze(1)
         G = rr[:N]
 
@@ -114,6 +127,10 @@ def main():
 
         us = timeit(pg_update, max(10, steps // 4), 5)
         print(json.dumps({"net": name, "figure": "pg_update", "us": us, "threads": cfg["threads"]}), flush=True)
+        if X_sparse is not None:
+            X = X_sparse
+            us = timeit(pg_update, max(10, steps // 4), 5)
+            print(json.dumps({"net": name, "figure": "pg_update_obs5pct", "us": us, "threads": cfg["threads"]}), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import { buildMlp, copyWeights, getWeightsFlat, setWeightsFlat, MlpTrainer, mlpF
 import { loadLayersModelFromDir, saveLayersModel } from '../src/nn/io.js';
 import { CyrangeError } from '../src/shared/errors.js';
 import { Rng } from '../src/shared/prng.js';
+import { maxRelDiff } from './numeric.js';
 
 const dirs: string[] = [];
 async function tmp(): Promise<string> {
@@ -25,13 +26,6 @@ function randomMatrix(rng: Rng, rows: number, cols: number): Float32Array {
   return a;
 }
 
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i] as number), Math.abs(b[i] as number));
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
-  return d / Math.max(scale, 1e-12);
-}
 
 describe('backend selection', () => {
   it('auto falls back past tfjs-node and records the backend it ran', async () => {

@@ -9,8 +9,11 @@
  *     best allowed action, and the target's max / argmax runs over the *next* state's allowed actions
  *     (the replay buffer stores the next mask), so a masked action is never chosen or bootstrapped from;
  *   - semi-MDP discounting: a transition that lasted `elapsed` simulated seconds is discounted by
- *     gamma^(elapsed / timeUnit) (timeUnit 1 s by default), so "gamma 0.95" means 0.95 per second
- *     of simulated time, whatever the number of decisions in between.
+ *     gamma^(elapsed / timeUnit), whatever the number of decisions in between. The paper's 0.95 is per
+ *     decision; a decision here lasts 1-25 s, so timeUnit defaults to 10 s: 0.95 per 10 s keeps about
+ *     a fifth of an objective five minutes away (0.95 per second would keep 1e-7 and leave an attacker
+ *     no reason to be patient, so no reason to trade speed for stealth);
+ *   - rewards scaled by 0.1 (the range pays host values of 1-100) to keep Q-values near the Huber zone.
  *
  * Randomness: the network initialisers are seeded from `seed`; exploration uses an Rng reseeded at
  * every episode from (seed, episode seed), replay sampling its own Rng from `seed`. Same seed, same
@@ -19,7 +22,7 @@
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { Rng, hash32 } from '../shared/prng.js';
-import { buildMlp, copyWeights, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
+import { buildMlp, copyWeights, getWeightsFlat, MlpTrainer, mlpForwardArray, mlpForwardRows, setWeightsFlat } from '../nn/mlp.js';
 import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
@@ -53,6 +56,11 @@ export interface DqnConfig {
   epsilonEnd: number;
   /** Transitions over which epsilon falls linearly from start to end. */
   epsilonDecaySteps: number;
+  /**
+   * Exploration in frozen evaluation (Mnih et al. 2015 evaluate with 0.05): a purely greedy policy can
+   * loop forever between two near-equal cheap actions (wait, tempo switches); a little noise ends such loops.
+   */
+  evalEpsilon: number;
   doubleDqn: boolean;
   huberDelta: number;
   /** Global gradient-norm clip (Infinity = off). */
@@ -66,7 +74,7 @@ export const DQN_DEFAULTS: DqnConfig = {
   hidden: [128, 64, 32],
   learningRate: 1e-3,
   gamma: 0.95,
-  timeUnit: 1,
+  timeUnit: 10,
   bufferSize: 100_000,
   batchSize: 64,
   learningStarts: 1_000,
@@ -76,10 +84,11 @@ export const DQN_DEFAULTS: DqnConfig = {
   epsilonStart: 1,
   epsilonEnd: 0.05,
   epsilonDecaySteps: 20_000,
+  evalEpsilon: 0.05,
   doubleDqn: true,
   huberDelta: 1,
   maxGradNorm: 10,
-  rewardScale: 1,
+  rewardScale: 0.1,
   seed: 0,
 };
 
@@ -242,7 +251,8 @@ export class DqnAttacker implements LearningAttacker {
     const x = attackerVector(obs, this.obsSize);
     const mask = ctx.mask;
     let a: number;
-    if (this.mode === 'train' && this.actRng.next() < this.epsilon) a = uniformMasked(mask, this.actRng);
+    const eps = this.mode === 'train' ? this.epsilon : this.config.evalEpsilon;
+    if (eps > 0 && this.actRng.next() < eps) a = uniformMasked(mask, this.actRng);
     else a = maskedArgmax(this.qValues(x), mask);
     if (this.mode === 'train') this.collector.onAct(x, mask, a < 0 ? 0 : a);
     return safeAction(a);
@@ -282,13 +292,28 @@ export class DqnAttacker implements LearningAttacker {
   tdTargets(b: Pick<DqnBatch, 'reward' | 'elapsed' | 'nextObs' | 'nextMask' | 'done'>, rows: number, out: Float32Array = new Float32Array(rows)): Float32Array {
     const c = this.config;
     const A = this.nActions;
-    const qTarget = mlpForwardArray(this.target, b.nextObs, rows);
-    const qSelect = c.doubleDqn ? mlpForwardArray(this.online, b.nextObs, rows) : qTarget;
+    // Views of each net's output buffer (two different models, so neither overwrites the other).
+    const qTarget = mlpForwardRows(this.target, b.nextObs, rows);
+    const qSelect = c.doubleDqn ? mlpForwardRows(this.online, b.nextObs, rows) : qTarget;
+    const sel = qSelect.out;
+    const mask = b.nextMask;
     for (let i = 0; i < rows; i++) {
       let boot = 0;
       if (!b.done[i]) {
-        const a = maskedArgmax(qSelect, b.nextMask, i * A, A, i * A);
-        if (a >= 0) boot = qTarget[i * A + a]!;
+        // maskedArgmax, inlined over the strided rows: first maximum among allowed actions.
+        const o = i * qSelect.stride;
+        const mo = i * A;
+        let a = -1;
+        let bestV = -Infinity;
+        for (let j = 0; j < A; j++) {
+          if (!mask[mo + j]) continue;
+          const v = sel[o + j]!;
+          if (a < 0 || v > bestV) {
+            a = j;
+            bestV = v;
+          }
+        }
+        if (a >= 0) boot = qTarget.out[i * qTarget.stride + a]!;
       }
       out[i] = b.reward[i]! * c.rewardScale + discount(c.gamma, b.elapsed[i]!, c.timeUnit) * boot;
     }
@@ -413,6 +438,7 @@ function validateDqnConfig(c: DqnConfig): DqnConfig {
   };
   (['learningRate', 'timeUnit', 'bufferSize', 'batchSize', 'trainFrequency', 'targetSyncEvery', 'tau', 'epsilonDecaySteps', 'huberDelta', 'maxGradNorm'] as const).forEach(pos);
   if (!(c.gamma >= 0 && c.gamma <= 1)) throw new RangeError(`dqn: gamma must be in [0, 1], got ${c.gamma}`);
+  if (!(c.evalEpsilon >= 0 && c.evalEpsilon <= 1)) throw new RangeError(`dqn: evalEpsilon must be in [0, 1], got ${c.evalEpsilon}`);
   if (!(c.tau <= 1)) throw new RangeError(`dqn: tau must be in (0, 1], got ${c.tau}`);
   if (!c.hidden.every((h) => Number.isInteger(h) && h > 0)) throw new RangeError(`dqn: hidden must be positive integers, got ${JSON.stringify(c.hidden)}`);
   return { ...c, hidden: [...c.hidden] };

@@ -3,7 +3,8 @@
  * masked softmax. Read top to bottom.
  *
  *   pi(a|s) = softmax over allowed actions of the policy net's logits (masked actions get p = 0)
- *   G_t     = R_t + gamma^(elapsed_t / timeUnit) * G_{t+1}    (semi-MDP: discount by simulated time)
+ *   G_t     = R_t + gamma^(elapsed_t / timeUnit) * G_{t+1}    (semi-MDP: discount by simulated time;
+ *             timeUnit 10 s by default, for the reason given in dqn.ts)
  *   A_t     = G_t - V(s_t), normalised over the update batch (optional)
  *   policy loss = mean( -A_t log pi(a_t|s_t) - entropyCoef * H(pi(.|s_t)) )
  *   value loss  = mean( 0.5 (V(s_t) - G_t)^2 )
@@ -53,12 +54,12 @@ export const PG_DEFAULTS: PgConfig = {
   learningRate: 1e-3,
   valueLearningRate: 1e-3,
   gamma: 0.95,
-  timeUnit: 1,
+  timeUnit: 10,
   entropyCoef: 0.01,
   episodesPerUpdate: 4,
   normalizeAdvantages: true,
   maxGradNorm: 1,
-  rewardScale: 1,
+  rewardScale: 0.1,
   evalSample: false,
   seed: 0,
 };
@@ -103,16 +104,54 @@ export function policyLossGrad(
   grad: Float32Array, scratch: Float64Array = new Float64Array(n),
 ): number {
   const p = scratch;
+  // Allowed actions of the row: the passes below walk this list (typically ~30% of the actions)
+  // instead of branching on a random mask per action, which mispredicted on every pass.
+  const idx = new Int32Array(n);
   let l = 0;
   for (let i = 0; i < rows; i++) {
-    const h = maskedSoftmax(logits, i * n, mask, i * n, n, p);
+    // maskedSoftmax inlined, with log p_j = (z_j - max) - log(sum): one Math.log per row instead of
+    // two per allowed action (Math.log is ~25 ns in V8). Same sums in the same order otherwise.
+    const off = i * n;
+    let cnt = 0;
+    for (let j = 0; j < n; j++) {
+      idx[cnt] = j;
+      cnt += mask[off + j] ? 1 : 0;
+    }
+    let max = -Infinity;
+    for (let t = 0; t < cnt; t++) {
+      const v = logits[off + idx[t]!] as number;
+      if (v > max) max = v;
+    }
     const ai = act[i]!;
     const Ai = adv[i]!;
+    if (max === -Infinity) {
+      // Nothing allowed: p = 0 everywhere, H = 0, no gradient.
+      l += -Ai * Math.log(1e-30);
+      continue;
+    }
+    p.fill(0, 0, n);
+    let z = 0;
+    for (let t = 0; t < cnt; t++) {
+      const j = idx[t]!;
+      const e = Math.exp((logits[off + j] as number) - max);
+      p[j] = e;
+      z += e;
+    }
+    const logZ = Math.log(z);
+    let h = 0;
+    for (let t = 0; t < cnt; t++) {
+      const j = idx[t]!;
+      const pj = p[j]! / z;
+      p[j] = pj;
+      if (pj > 0) h -= pj * ((logits[off + j] as number) - max - logZ);
+    }
     l += -Ai * Math.log(Math.max(p[ai]!, 1e-30)) - beta * h;
-    for (let j = 0; j < n; j++) {
+    for (let t = 0; t < cnt; t++) {
+      const j = idx[t]!;
       const pj = p[j]!;
       if (pj <= 0) continue;
-      grad[i * n + j] = (-Ai * ((j === ai ? 1 : 0) - pj) + beta * pj * (Math.log(pj) + h)) / rows;
+      const logp = (logits[off + j] as number) - max - logZ;
+      grad[off + j] = (-Ai * ((j === ai ? 1 : 0) - pj) + beta * pj * (logp + h)) / rows;
     }
   }
   return l / rows;
