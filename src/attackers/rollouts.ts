@@ -16,8 +16,6 @@
  * from the TypeScript source (vitest) dist/attackers/rollout-worker.js; without a compiled worker,
  * or with workers <= 1, rollouts run in this thread with the same code.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { hash32 } from '../shared/prng.js';
 import { initTf } from '../nn/runtime.js';
@@ -30,6 +28,7 @@ import { DqnAttacker } from './dqn.js';
 import type { LearnerMode, LearnerSpec, LearningAttacker, Transition } from './learner.js';
 import { PgAttacker } from './policy-gradient.js';
 import { CyrangeError } from '../shared/errors.js';
+import { compiledWorkerPath } from '../shared/worker-path.js';
 
 // ------------------------------------------------------------------------------- defenders in workers
 
@@ -202,10 +201,7 @@ export async function runRolloutTask(task: RolloutTask): Promise<RolloutTaskResu
 
 /** The compiled worker file, or null when there is none (then rollouts run in this thread). */
 export function rolloutWorkerPath(): string | null {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/attackers/rollout-worker.js', here) : new URL('./rollout-worker.js', here);
-  const file = fileURLToPath(url);
-  return existsSync(file) ? file : null;
+  return compiledWorkerPath(import.meta.url, 'attackers', 'rollout-worker.js');
 }
 
 export interface RolloutPoolOptions {

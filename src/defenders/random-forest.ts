@@ -24,11 +24,10 @@
  * Determinism: tree i draws from `new Rng(seed).split(i)`, so the forest is the same whatever the number
  * of worker threads.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CyrangeError } from '../shared/errors.js';
 import { Rng } from '../shared/prng.js';
+import { compiledWorkerPath } from '../shared/worker-path.js';
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Options
@@ -659,12 +658,7 @@ let pool: Piscina<ForestWorkerTask, FlatTree[]> | null = null;
  * TypeScript source (under vitest), use the build in dist/defenders/ instead.
  */
 export function forestWorkerPath(): string | null {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts')
-    ? new URL('../../dist/defenders/random-forest-worker.js', here)
-    : new URL('./random-forest-worker.js', here);
-  const file = fileURLToPath(url);
-  return existsSync(file) ? file : null;
+  return compiledWorkerPath(import.meta.url, 'defenders', 'random-forest-worker.js');
 }
 
 function getPool(threads: number, file: string): Piscina<ForestWorkerTask, FlatTree[]> {

@@ -31,6 +31,7 @@ import type { CellResult, CellSpec } from './cell.js';
 import { runCellTask, type CellTask, type TestFailMode } from './runner-worker.js';
 import { expandCells, planOf, resolveScenario, scenarioName, specSha256, type ExperimentPlan, type GeneratedScenario, type LoadedSpec } from './spec.js';
 import { CELLS_FILE, MANIFEST_FILE, OWN_FILES, readCellsFile, readManifest, writeReport, type CellRecord, type RunManifest } from './report.js';
+import { compiledWorkerPath } from '../shared/worker-path.js';
 
 export interface RunOptions {
   /** Run directory. */
@@ -87,10 +88,7 @@ function testFailures(): Map<string, TestFailMode> {
 
 /** The compiled worker, or null (then cells run in this thread, one at a time). Piscina runs plain JS. */
 export function runnerWorkerPath(): string | null {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/lab/runner-worker.js', here) : new URL('./runner-worker.js', here);
-  const file = fileURLToPath(url);
-  return existsSync(file) ? file : null;
+  return compiledWorkerPath(import.meta.url, 'lab', 'runner-worker.js');
 }
 
 function gitCommit(): string | null {

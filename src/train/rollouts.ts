@@ -8,8 +8,6 @@
  * round (the learner trains on their transitions afterwards), so results depend on the worker setting
  * but not on how many workers there are or which worker plays which episode.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { Rng } from '../shared/prng.js';
 import type { Scenario } from '../range/scenario.js';
@@ -21,6 +19,7 @@ import { actorFor, pack, unpack, type EpisodeRollout } from '../attackers/rollou
 import type { LearnerSpec, LearningAttacker, Transition } from '../attackers/learner.js';
 import { Detector } from '../defenders/detector.js';
 import { createDefense, type DefenderKind } from '../defenders/registry.js';
+import { compiledWorkerPath } from '../shared/worker-path.js';
 
 export interface DefendedRolloutTask {
   scenario: Scenario;
@@ -95,10 +94,7 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
 }
 
 export function defendedRolloutWorkerPath(): string | null {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../../dist/train/rollout-worker.js', here) : new URL('./rollout-worker.js', here);
-  const file = fileURLToPath(url);
-  return existsSync(file) ? file : null;
+  return compiledWorkerPath(import.meta.url, 'train', 'rollout-worker.js');
 }
 
 /** A pool of rollout workers for co-training (falls back to this thread without a compiled worker). */
