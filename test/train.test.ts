@@ -18,7 +18,12 @@ describe('co-training', () => {
     };
     const a = await run();
     expect(a).toHaveLength(2);
-    for (const k of ['attackerSuccess', 'timeToObjective', 'detectionF1', 'detectionLatency', 'responseLatency', 'compromiseRate', 'chainLength', 'quietActionShare']) expect(a[0]).toHaveProperty(k);
+    for (const k of ['attackerSuccess', 'timeToObjective', 'detectionF1', 'detectionLatency', 'responseLatency', 'compromiseRate', 'chainLength', 'quietOpeningShare', 'quietTempoShare', 'quietActionShare']) expect(a[0]).toHaveProperty(k);
+    for (const r of a as { quietOpeningShare: number; quietTempoShare: number }[]) {
+      expect(r.quietOpeningShare).toBeGreaterThanOrEqual(0);
+      expect(r.quietOpeningShare).toBeLessThanOrEqual(1);
+      expect(r.quietTempoShare).toBeLessThanOrEqual(1);
+    }
     // The warm-started attacker attacks: it compromises hosts.
     expect((a as { compromiseRate: number }[]).some((r) => r.compromiseRate > 0)).toBe(true);
     expect(await run()).toEqual(a);
@@ -94,4 +99,22 @@ describe('cyrange train', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/run\.json: env: the run used "small"/);
   }, 120_000);
+
+  it('refuses bad --hyperparameters with a one-line error naming the flag', () => {
+    const base = [cli, 'train', '--env', 'small', '--defender', 'none', '--rounds', '1', '--out', join(tmp, 'hp')];
+    const cases: [string[], RegExp][] = [
+      [['--attacker', 'pg', '--hyperparameters', '{evalSample: true}'], /--hyperparameters: not valid JSON/],
+      [['--attacker', 'pg', '--hyperparameters', '[1]'], /--hyperparameters: expected a JSON object/],
+      [['--attacker', 'pg', '--hyperparameters', '{"learningRat":1e-3}'], /--hyperparameters: hyperparameters\.learningRat: not a pg hyperparameter/],
+      [['--attacker', 'dqn', '--hyperparameters', '{"gamma":2}'], /--hyperparameters: hyperparameters: dqn: gamma must be in \[0, 1\]/],
+      [['--attacker', 'scripted', '--hyperparameters', '{"gamma":0.9}'], /--hyperparameters: only learning attackers/],
+    ];
+    for (const [extra, msg] of cases) {
+      const r = spawnSync(process.execPath, [...base, ...extra], { encoding: 'utf8' });
+      expect(r.status, extra.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(tmp, 'hp'))).toBe(false);
+    }
+  });
 });

@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CyrangeError } from '../shared/errors.js';
 import { VERSION } from '../version.js';
 import { loadScenario } from '../range/presets.js';
@@ -23,8 +23,8 @@ import { guard, intFlag } from './common.js';
 const ATTACKERS = ['dqn', 'pg', 'random', 'scripted', 'scripted-stealthy'] as const;
 const DEFENDERS = ['none', 'random', 'rf', 'autoencoder', 'ensemble', 'rule-mas', 'static-range'] as const;
 
-interface RunConfig {
-  cyrange: string;
+/** What run.json records: the settings a resumed run must share (rounds may grow). */
+interface RunSettings {
   env: string;
   attacker: string;
   defender: string;
@@ -34,22 +34,29 @@ interface RunConfig {
   detectorEpisodes: number;
   demoEpisodes: number;
   seed: number;
+  /** Learning-attacker hyperparameter overrides (--hyperparameters). */
+  hyperparameters?: Record<string, unknown>;
 }
-
-interface TrainOpts {
-  env: string;
-  attacker: string;
-  defender: string;
-  rounds: number;
-  episodes: number;
-  evalEpisodes: number;
-  detectorEpisodes: number;
-  demoEpisodes: number;
+interface RunConfig extends RunSettings {
+  cyrange: string;
+}
+interface TrainOpts extends RunSettings {
   out: string;
-  seed: number;
   workers: number;
   resume?: boolean;
   force?: boolean;
+}
+
+/** --hyperparameters: a JSON object; its keys are checked against the attacker kind's defaults later. */
+function hyperparametersFlag(v: string): Record<string, unknown> {
+  let x: unknown;
+  try {
+    x = JSON.parse(v);
+  } catch (e) {
+    throw new InvalidArgumentError(`--hyperparameters: not valid JSON (${(e as Error).message})`);
+  }
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new InvalidArgumentError('--hyperparameters: expected a JSON object such as \'{"learningRate":5e-4}\'');
+  return x as Record<string, unknown>;
 }
 
 function writeTelemetry(dir: string, t: LabelledData): void {
@@ -90,6 +97,7 @@ export function registerTrain(program: Command): void {
     .option('--demo-episodes <n>', 'scripted episodes for the learning attacker\'s warm start (0 = none)', intFlag('--demo-episodes', 0, 10000), 6)
     .requiredOption('--out <dir>', 'run directory')
     .option('--seed <s>', 'seed', intFlag('--seed', 0, 2 ** 32 - 1), 1)
+    .option('--hyperparameters <json>', 'learning-attacker hyperparameter overrides, a JSON object (e.g. \'{"evalSample":true}\')', hyperparametersFlag)
     .option('--workers <n>', 'worker threads for training episodes and random-forest fitting (1 = train online in this thread)', intFlag('--workers', 1, 64), 2)
     .option('--resume', 'continue from the last checkpoint in --out')
     .option('--force', 'start over in a non-empty --out (replaces its cyrange files)')
@@ -115,7 +123,16 @@ async function trainCommand(o: TrainOpts): Promise<void> {
   const { loadLearningAttacker } = await import('../attackers/registry.js');
   const { closeForestPool } = await import('../defenders/random-forest.js');
   const scenario = loadScenario(o.env);
-  const cfg: RunConfig = { cyrange: VERSION, env: o.env, attacker: o.attacker, defender: o.defender, rounds: o.rounds, episodes: o.episodes, evalEpisodes: o.evalEpisodes, detectorEpisodes: o.detectorEpisodes, demoEpisodes: o.demoEpisodes, seed: o.seed };
+  if (o.hyperparameters) {
+    if (o.attacker !== 'dqn' && o.attacker !== 'pg') throw new CyrangeError(`--hyperparameters: only learning attackers (dqn, pg) take hyperparameters, not ${o.attacker}`);
+    // Check them now, before the run directory is touched: a throwaway agent validates every value.
+    const { createLearningAttacker } = await import('../attackers/registry.js');
+    (await createLearningAttacker(o.attacker, { obsSize: 1, nActions: 2, hyperparameters: o.hyperparameters, source: '--hyperparameters' })).dispose();
+  }
+  const cfg: RunConfig = {
+    cyrange: VERSION, env: o.env, attacker: o.attacker, defender: o.defender, rounds: o.rounds, episodes: o.episodes, evalEpisodes: o.evalEpisodes,
+    detectorEpisodes: o.detectorEpisodes, demoEpisodes: o.demoEpisodes, seed: o.seed, ...(o.hyperparameters ? { hyperparameters: o.hyperparameters } : {}),
+  };
   const runFile = join(o.out, 'run.json');
   const ckpt = join(o.out, 'checkpoint');
   let startRound = 0;
@@ -125,8 +142,8 @@ async function trainCommand(o: TrainOpts): Promise<void> {
   if (o.resume) {
     if (!existsSync(runFile)) throw new CyrangeError(`${runFile}: missing; nothing to resume (drop --resume to start a run)`);
     const prev = JSON.parse(readFileSync(runFile, 'utf8')) as RunConfig;
-    for (const k of ['env', 'attacker', 'defender', 'seed', 'episodes', 'evalEpisodes', 'detectorEpisodes', 'demoEpisodes'] as const) {
-      if (prev[k] !== cfg[k]) throw new CyrangeError(`${runFile}: ${k}: the run used ${JSON.stringify(prev[k])}, this command gives ${JSON.stringify(cfg[k])}`);
+    for (const k of ['env', 'attacker', 'defender', 'seed', 'episodes', 'evalEpisodes', 'detectorEpisodes', 'demoEpisodes', 'hyperparameters'] as const) {
+      if (JSON.stringify(prev[k]) !== JSON.stringify(cfg[k])) throw new CyrangeError(`${runFile}: ${k}: the run used ${JSON.stringify(prev[k])}, this command gives ${JSON.stringify(cfg[k])}`);
     }
     if (existsSync(join(ckpt, 'state.json'))) {
       const state = JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8')) as { round: number };
@@ -181,6 +198,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     detectorEpisodes: o.detectorEpisodes,
     demoEpisodes: o.demoEpisodes,
     seed: o.seed,
+    ...(o.hyperparameters ? { attackerHyperparameters: o.hyperparameters, attackerSource: '--hyperparameters' } : {}),
     startRound,
     detectorOptions: { rf: { workers: o.workers } },
     workers: o.workers,
@@ -213,7 +231,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
       renameSync(tmp, ckpt);
       rmSync(old, { recursive: true, force: true });
       appendFileSync(join(o.out, 'rounds.jsonl'), `${JSON.stringify(rec)}\n`);
-      const line = `round ${rec.round + 1}/${o.rounds}: success ${fmt(rec.attackerSuccess)}, time to objective ${fmt(rec.timeToObjective, 1)} s, F1 ${fmt(rec.detectionF1)}, response latency ${fmt(rec.responseLatency, 1)} s, compromise ${fmt(rec.compromiseRate, 3)}, chain ${fmt(rec.chainLength, 1)}, quiet actions ${fmt(rec.quietActionShare)}, ${Math.round(rec.stepsPerSecond)} steps/s`;
+      const line = `round ${rec.round + 1}/${o.rounds}: success ${fmt(rec.attackerSuccess)}, time to objective ${fmt(rec.timeToObjective, 1)} s, F1 ${fmt(rec.detectionF1)}, response latency ${fmt(rec.responseLatency, 1)} s, compromise ${fmt(rec.compromiseRate, 3)}, chain ${fmt(rec.chainLength, 1)}, quiet opening ${fmt(rec.quietOpeningShare)}, quiet tempo ${fmt(rec.quietTempoShare)}, quiet actions ${fmt(rec.quietActionShare)}, ${Math.round(rec.stepsPerSecond)} steps/s`;
       process.stdout.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
     },
   });

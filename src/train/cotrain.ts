@@ -45,6 +45,8 @@ export interface CoTrainConfig {
   /** Retrain ML defenders each round on the new episodes (default true). */
   retrainDefenders?: boolean;
   attackerHyperparameters?: Record<string, unknown>;
+  /** Where the hyperparameters came from, for error messages (e.g. "--hyperparameters"). */
+  attackerSource?: string;
   /** Continue from a saved attacker (resume, or a cached warm start). */
   attackerPolicy?: Policy;
   /** Behaviour-cloning warm start of learning attackers from this many scripted episodes (0 = none). */
@@ -74,7 +76,15 @@ export interface RoundRecord {
   timeToContainment: number | null;
   compromiseRate: number;
   chainLength: number;
-  /** Share of the attacker's actions that were quiet (stealthy scans, credential logons, waits). */
+  /** Share of the attacker's actions (waits and tempo switches aside) started in the quiet tempo. */
+  quietTempoShare: number;
+  /**
+   * Share of evaluation episodes whose first exploit was launched in the quiet tempo (episodes without
+   * an exploit count as not). The tempo is chosen before the defence has acted, so unlike the action
+   * shares this is the policy's own preference, not a product of being caught early or late.
+   */
+  quietOpeningShare: number;
+  /** Share of the attacker's actions that were quiet in any way: in the quiet tempo, stealthy zone scans, or credential logons. */
   quietActionShare: number;
   meanAttackerReward: number;
   detectorValidationF1: number | null;
@@ -132,15 +142,19 @@ function appendRows(d: LabelledData, rows: { X: number[]; y: number[]; w: number
   return { ...d, X, y, weights, nRows: n };
 }
 
-function quietShare(events: EpisodeResult['events'], agent: string): { quiet: number; total: number } {
+function quietShare(events: EpisodeResult['events'], agent: string): { tempo: number; quiet: number; total: number; quietOpening: boolean } {
+  let tempo = 0;
   let quiet = 0;
   let total = 0;
+  let firstExploit: { start: number; quiet: boolean } | null = null;
   for (const e of events) {
     if (e.type !== 'attack' || e.agent !== agent) continue;
     total++;
-    if ((e.action === 'scanZone' && e.stealthy) || e.action === 'lateral') quiet++;
+    if (e.action === 'exploit' && (firstExploit === null || e.start < firstExploit.start)) firstExploit = { start: e.start, quiet: e.quiet === true };
+    if (e.quiet) tempo++;
+    if (e.quiet || (e.action === 'scanZone' && e.stealthy) || e.action === 'lateral') quiet++;
   }
-  return { quiet, total };
+  return { tempo, quiet, total, quietOpening: firstExploit?.quiet ?? false };
 }
 
 export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
@@ -159,7 +173,11 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
   }
   const attacker: Policy =
     cfg.attackerPolicy ??
-    (await createAttacker(cfg.attacker, { env, agent: attackerId, seed: cfg.seed, ...(cfg.attackerHyperparameters ? { hyperparameters: cfg.attackerHyperparameters } : {}) }));
+    (await createAttacker(cfg.attacker, {
+      env, agent: attackerId, seed: cfg.seed,
+      ...(cfg.attackerHyperparameters ? { hyperparameters: cfg.attackerHyperparameters } : {}),
+      ...(cfg.attackerSource ? { source: cfg.attackerSource } : {}),
+    }));
   const learner: LearningAttacker | null = isLearningAttacker(attacker) ? attacker : null;
   if (learner && !cfg.attackerPolicy && (cfg.demoEpisodes ?? 0) > 0) {
     await pretrainFromDemonstrations(learner, cfg.scenario, { episodes: cfg.demoEpisodes!, seed: cfg.seed, demonstrators: ['noisy', 'stealthy'] });
@@ -225,6 +243,8 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     const evalDefense = await createDefense(cfg.defender, env, detector ? { detector } : {});
     evaluation = [];
     let quiet = 0;
+    let tempo = 0;
+    let openings = 0;
     let actions = 0;
     const rewards: number[] = [];
     for (let i = 0; i < cfg.evalEpisodes; i++) {
@@ -234,6 +254,8 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
       evaluation.push(episodeMetrics(env, ep, evalDefense.recorder));
       const q = quietShare(ep.events, attackerId);
       quiet += q.quiet;
+      tempo += q.tempo;
+      if (q.quietOpening) openings++;
       actions += q.total;
       rewards.push(ep.returns[attackerId] ?? 0);
     }
@@ -249,6 +271,8 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
       timeToContainment: meanOrNull(evaluation.map((m) => m.timeToContainment)),
       compromiseRate: mean(evaluation.map((m) => m.compromiseRate)),
       chainLength: mean(evaluation.map((m) => m.chainLength)),
+      quietTempoShare: actions ? tempo / actions : 0,
+      quietOpeningShare: cfg.evalEpisodes ? openings / cfg.evalEpisodes : 0,
       quietActionShare: actions ? quiet / actions : 0,
       meanAttackerReward: mean(rewards),
       detectorValidationF1,
