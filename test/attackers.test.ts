@@ -192,6 +192,25 @@ describe('action masks', () => {
     }
   });
 
+  it('n-step DQN stores time-discounted reward sums and flushes the episode end', () => {
+    const d = new DqnAttacker({ obsSize: 2, nActions: 3, seed: 1, gamma: 0.5, timeUnit: 1, nStep: 3 });
+    const rewards = [1, 2, 4, 8];
+    const elapsed = [1, 1, 2, 1];
+    rewards.forEach((r, i) => d.addTransition({
+      obs: Float32Array.from([i, 0]), mask: Uint8Array.from([1, 1, 1]), action: 1, reward: r, elapsed: elapsed[i]!,
+      nextObs: Float32Array.from([i + 1, 0]), nextMask: Uint8Array.from([1, 1, 1]), done: i === 3,
+    }));
+    const rb = d.replay as unknown as { size: number; reward: Float32Array; elapsed: Float32Array; done: Uint8Array; obs: Float32Array; nextObs: Float32Array };
+    expect(rb.size).toBe(4);
+    // 1 + 0.5*2 + 0.25*4; 2 + 0.5*4 + 0.5^3*8; 4 + 0.5^2*8; 8
+    expect(Array.from(rb.reward.slice(0, 4))).toEqual([3, 5, 6, 8]);
+    expect(Array.from(rb.elapsed.slice(0, 4))).toEqual([4, 4, 3, 1]);
+    expect(Array.from(rb.done.slice(0, 4))).toEqual([0, 1, 1, 1]);
+    expect([rb.obs[0], rb.nextObs[0], rb.obs[2], rb.nextObs[2]]).toEqual([0, 3, 1, 4]);
+    expect(d.counters.envSteps).toBe(4);
+    d.dispose();
+  });
+
   it('policy-gradient logits gradient matches finite differences and is 0 on masked logits', () => {
     const rng = new Rng(3);
     const rows = 3;

@@ -42,6 +42,13 @@ describe('parallel co-training rollouts', () => {
     expect((two[0] as { gradientSteps: number }).gradientSteps).toBeGreaterThanOrEqual(0);
     expect(await run(3)).toEqual(two);
   }, 120_000);
+
+  it('policy gradient gets one update per episodesPerUpdate episodes, as online', async () => {
+    const r = await coTrain({ scenario: loadScenario('small'), attacker: 'pg', defender: 'none', rounds: 1, trainEpisodes: 5, evalEpisodes: 1, detectorEpisodes: 1, demoEpisodes: 0, seed: 3, workers: 2, attackerHyperparameters: { episodesPerUpdate: 2 } });
+    (r.attacker as { dispose?: () => void }).dispose?.();
+    expect(r.rounds[0]!.trainEpisodes).toBe(5);
+    expect(r.rounds[0]!.gradientSteps).toBe(2);
+  }, 60_000);
 });
 
 describe('trained attackers', () => {

@@ -19,16 +19,13 @@
  * every episode from (seed, episode seed), replay sampling its own Rng from `seed`. Same seed, same
  * backend => same run.
  */
-import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { Rng, hash32 } from '../shared/prng.js';
 import { buildMlp, copyWeights, getWeightsFlat, MlpTrainer, mlpForwardArray, mlpForwardRows, setWeightsFlat } from '../nn/mlp.js';
-import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
 import {
-  AGENT_FORMAT, AGENT_MANIFEST, TransitionCollector, attackerVector, checkModelSize, discount, freshCounters, hyperparametersFrom,
-  maskedArgmax, readManifest, safeAction, uniformMasked, writeManifest,
+  TransitionCollector, attackerVector, discount, freshCounters, loadAgent, maskedArgmax, safeAction, saveAgent, uniformMasked,
   type LearnerMode, type LearnerSpec, type LearningAttacker, type MaskSource, type TrainingCounters, type Transition,
 } from './learner.js';
 
@@ -62,6 +59,12 @@ export interface DqnConfig {
    */
   evalEpsilon: number;
   doubleDqn: boolean;
+  /**
+   * n-step targets: a stored transition sums the rewards of n decisions (each discounted by the time
+   * before it) and bootstraps from the state n decisions on, so an outcome reaches the opening
+   * decision in a fraction of the updates. 1 = plain one-step DQN.
+   */
+  nStep: number;
   huberDelta: number;
   /** Global gradient-norm clip (Infinity = off). */
   maxGradNorm: number;
@@ -86,6 +89,7 @@ export const DQN_DEFAULTS: DqnConfig = {
   epsilonDecaySteps: 20_000,
   evalEpsilon: 0.05,
   doubleDqn: true,
+  nStep: 1,
   huberDelta: 1,
   maxGradNorm: 10,
   rewardScale: 0.1,
@@ -240,6 +244,7 @@ export class DqnAttacker implements LearningAttacker {
   reset(ctx: { env: MaskSource; agent: string; seed: number }): void {
     this.actRng = new Rng(hash32(this.config.seed, ctx.seed)).split('act');
     this.collector.reset(ctx.env);
+    this.pending.length = 0;
   }
 
   /** Q-values of one observation (online network, or the target network). */
@@ -272,15 +277,47 @@ export class DqnAttacker implements LearningAttacker {
     if (t.done) this.endEpisode();
   }
 
+  /** One decision's transition, in episode order; the replay buffer gets n-step ones. */
   addTransition(t: Transition): void {
-    this.replay.add(t);
     this.counters.envSteps++;
     if (t.done) this.counters.episodes++;
+    const n = this.config.nStep;
+    if (n <= 1) {
+      this.replay.add(t);
+      return;
+    }
+    const q = this.pending;
+    q.push(t);
+    if (q.length >= n) this.replay.add(this.nStepFrom(0));
+    if (q.length >= n) q.shift();
+    if (t.done) {
+      // The episode ended: the remaining decisions get their (shorter) returns to the end.
+      for (let i = 0; i < q.length; i++) this.replay.add(this.nStepFrom(i));
+      q.length = 0;
+    }
+  }
+
+  /** Transition from pending[i] to the last pending one: rewards discounted by the time before each. */
+  private nStepFrom(i: number): Transition {
+    const c = this.config;
+    const q = this.pending;
+    const first = q[i]!;
+    const last = q[q.length - 1]!;
+    let reward = 0;
+    let elapsed = 0;
+    for (let k = i; k < q.length; k++) {
+      reward += discount(c.gamma, elapsed, c.timeUnit) * q[k]!.reward;
+      elapsed += q[k]!.elapsed;
+    }
+    return { obs: first.obs, mask: first.mask, action: first.action, reward, elapsed, nextObs: last.nextObs, nextMask: last.nextMask, done: last.done };
   }
 
   endEpisode(): void {
     this.collector.reset(null);
   }
+
+  /** Decisions of the current episode not yet stored as n-step transitions. */
+  private pending: Transition[] = [];
 
   // ---- learning
 
@@ -394,15 +431,7 @@ export class DqnAttacker implements LearningAttacker {
    * target as a copy of the online network and its optimizer afresh.
    */
   async save(dir: string): Promise<void> {
-    await saveLayersModel(this.online, dir);
-    await writeManifest(dir, {
-      format: AGENT_FORMAT,
-      kind: 'dqn',
-      obsSize: this.obsSize,
-      nActions: this.nActions,
-      hyperparameters: { ...this.config },
-      counters: { ...this.counters },
-    });
+    await saveAgent(dir, [{ sub: '', model: this.online }], { kind: 'dqn', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config }, counters: { ...this.counters } });
   }
 
   /**
@@ -410,19 +439,11 @@ export class DqnAttacker implements LearningAttacker {
    * `expect`'s (the env's). The loaded agent is in eval mode.
    */
   static async load(dir: string, expect: { obsSize?: number; nActions?: number } = {}): Promise<DqnAttacker> {
-    const m = await readManifest(dir, 'dqn', expect);
-    const hp = hyperparametersFrom(join(dir, AGENT_MANIFEST), DQN_DEFAULTS, m.hyperparameters);
-    const model = await loadLayersModelFromDir(dir);
-    try {
-      checkModelSize(join(dir, MODEL_JSON), model, m.obsSize, m.nActions);
+    return loadAgent(dir, 'dqn', DQN_DEFAULTS, expect, [{ sub: '', outputs: 'actions' }], (hp, m, [online]) => {
       const agent = new DqnAttacker({ ...hp, obsSize: m.obsSize, nActions: m.nActions });
-      agent.setAllWeights(getWeightsFlat(model).data);
-      Object.assign(agent.counters, m.counters);
-      agent.mode = 'eval';
+      agent.setAllWeights(online!.data);
       return agent;
-    } finally {
-      model.dispose();
-    }
+    });
   }
 
   dispose(): void {
@@ -438,6 +459,7 @@ function validateDqnConfig(c: DqnConfig): DqnConfig {
   };
   (['learningRate', 'timeUnit', 'bufferSize', 'batchSize', 'trainFrequency', 'targetSyncEvery', 'tau', 'epsilonDecaySteps', 'huberDelta', 'maxGradNorm'] as const).forEach(pos);
   if (!(c.gamma >= 0 && c.gamma <= 1)) throw new RangeError(`dqn: gamma must be in [0, 1], got ${c.gamma}`);
+  if (!(Number.isInteger(c.nStep) && c.nStep >= 1)) throw new RangeError(`dqn: nStep must be a whole number >= 1, got ${c.nStep}`);
   if (!(c.evalEpsilon >= 0 && c.evalEpsilon <= 1)) throw new RangeError(`dqn: evalEpsilon must be in [0, 1], got ${c.evalEpsilon}`);
   if (!(c.tau <= 1)) throw new RangeError(`dqn: tau must be in (0, 1], got ${c.tau}`);
   if (!c.hidden.every((h) => Number.isInteger(h) && h > 0)) throw new RangeError(`dqn: hidden must be positive integers, got ${JSON.stringify(c.hidden)}`);

@@ -15,7 +15,10 @@
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs';
 import { CyrangeError } from '../shared/errors.js';
+import { getWeightsFlat, type FlatWeights } from '../nn/mlp.js';
+import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
 import type { Rng } from '../shared/prng.js';
 import type { ActContext, Policy } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
@@ -300,4 +303,52 @@ export function hyperparametersFrom<T extends object>(file: string, defaults: T,
     (out as Record<string, unknown>)[k] = v;
   }
   return out;
+}
+
+// ------------------------------------------------------------------------------- persistence
+
+/** One network of an agent and the subdirectory it is saved in ('' = the agent directory itself). */
+export interface AgentNet {
+  sub: string;
+  /** Output width: the action count, or a fixed number (1 for a value network). */
+  outputs: 'actions' | number;
+}
+
+/** Saves an agent: each network as a tfjs layers model (model.json + weights.bin), then agent.json. */
+export async function saveAgent(dir: string, nets: { sub: string; model: tfTypes.LayersModel }[], m: Omit<AgentManifest, 'format'>): Promise<void> {
+  for (const n of nets) await saveLayersModel(n.model, n.sub ? join(dir, n.sub) : dir);
+  await writeManifest(dir, { format: AGENT_FORMAT, ...m });
+}
+
+/**
+ * Loads what saveAgent wrote. Checks agent.json (kind, format, sizes against `expect`, the env's),
+ * its hyperparameters against `defaults`, and each network's input and output widths; `build` makes
+ * the agent from the hyperparameters and the networks' flat weights. The agent gets the saved
+ * counters and is in eval mode.
+ */
+export async function loadAgent<A extends LearningAttacker, C extends object>(
+  dir: string,
+  kind: LearnerKind,
+  defaults: C,
+  expect: { obsSize?: number; nActions?: number },
+  nets: AgentNet[],
+  build: (hp: Partial<C>, m: AgentManifest, weights: FlatWeights[]) => A,
+): Promise<A> {
+  const m = await readManifest(dir, kind, expect);
+  const hp = hyperparametersFrom(join(dir, AGENT_MANIFEST), defaults, m.hyperparameters);
+  const weights: FlatWeights[] = [];
+  for (const n of nets) {
+    const d = n.sub ? join(dir, n.sub) : dir;
+    const model = await loadLayersModelFromDir(d);
+    try {
+      checkModelSize(join(d, MODEL_JSON), model, m.obsSize, n.outputs === 'actions' ? m.nActions : n.outputs);
+      weights.push(getWeightsFlat(model));
+    } finally {
+      model.dispose();
+    }
+  }
+  const agent = build(hp, m, weights);
+  Object.assign(agent.counters, m.counters);
+  agent.mode = 'eval';
+  return agent;
 }

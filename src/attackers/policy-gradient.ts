@@ -15,16 +15,13 @@
  * Eval mode: argmax of the masked policy (default), or sampling with `evalSample: true`, from an Rng
  * reseeded per episode, so eval is deterministic for a seed either way.
  */
-import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { Rng, hash32 } from '../shared/prng.js';
 import { buildMlp, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
-import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
 import {
-  AGENT_FORMAT, AGENT_MANIFEST, TransitionCollector, attackerVector, checkModelSize, discount, freshCounters, hyperparametersFrom,
-  maskedArgmax, readManifest, safeAction, writeManifest,
+  TransitionCollector, attackerVector, discount, freshCounters, loadAgent, maskedArgmax, safeAction, saveAgent,
   type LearnerMode, type LearnerSpec, type LearningAttacker, type MaskSource, type TrainingCounters, type Transition,
 } from './learner.js';
 
@@ -361,37 +358,19 @@ export class PgAttacker implements LearningAttacker {
 
   /** Saves the policy net in `dir` (model.json + weights.bin), the baseline in `dir/value/`, and agent.json. */
   async save(dir: string): Promise<void> {
-    await saveLayersModel(this.policy, dir);
-    await saveLayersModel(this.value, join(dir, 'value'));
-    await writeManifest(dir, {
-      format: AGENT_FORMAT,
-      kind: 'pg',
-      obsSize: this.obsSize,
-      nActions: this.nActions,
-      hyperparameters: { ...this.config },
-      counters: { ...this.counters },
+    await saveAgent(dir, [{ sub: '', model: this.policy }, { sub: 'value', model: this.value }], {
+      kind: 'pg', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config }, counters: { ...this.counters },
     });
   }
 
   /** Loads an agent saved by save() (in eval mode); refuses another kind, a newer format, other sizes. */
   static async load(dir: string, expect: { obsSize?: number; nActions?: number } = {}): Promise<PgAttacker> {
-    const m = await readManifest(dir, 'pg', expect);
-    const hp = hyperparametersFrom(join(dir, AGENT_MANIFEST), PG_DEFAULTS, m.hyperparameters);
-    const policy = await loadLayersModelFromDir(dir);
-    const value = await loadLayersModelFromDir(join(dir, 'value'));
-    try {
-      checkModelSize(join(dir, MODEL_JSON), policy, m.obsSize, m.nActions);
-      checkModelSize(join(dir, 'value', MODEL_JSON), value, m.obsSize, 1);
+    return loadAgent(dir, 'pg', PG_DEFAULTS, expect, [{ sub: '', outputs: 'actions' }, { sub: 'value', outputs: 1 }], (hp, m, [policy, value]) => {
       const agent = new PgAttacker({ ...hp, obsSize: m.obsSize, nActions: m.nActions });
-      agent.setWeights(getWeightsFlat(policy).data);
-      setWeightsFlat(agent.value, getWeightsFlat(value));
-      Object.assign(agent.counters, m.counters);
-      agent.mode = 'eval';
+      agent.setWeights(policy!.data);
+      setWeightsFlat(agent.value, value!);
       return agent;
-    } finally {
-      policy.dispose();
-      value.dispose();
-    }
+    });
   }
 
   dispose(): void {

@@ -128,15 +128,23 @@ export class DefendedRolloutPool {
 /** Feeds the episodes' transitions to the learner in episode order and trains; returns gradient steps. */
 export function learnFromRollouts(learner: LearningAttacker, results: DefendedRolloutResult[]): number {
   const eps = results.flatMap((r) => r.episodes).sort((a, b) => a.index - b.index);
-  let added = 0;
-  for (const ep of eps) for (const t of unpack(ep, learner.obsSize, learner.nActions)) {
-    learner.addTransition(t);
-    added++;
-  }
   let grads = 0;
   if (learner.kind === 'dqn') {
+    let added = 0;
+    for (const ep of eps) for (const t of unpack(ep, learner.obsSize, learner.nActions)) {
+      learner.addTransition(t);
+      added++;
+    }
     const freq = Number(learner.spec().hyperparameters.trainFrequency ?? 4);
     for (let k = 0; k < Math.round(added / freq); k++) if (learner.trainStep() !== null) grads++;
-  } else if (learner.trainStep() !== null) grads++;
-  return grads;
+    return grads;
+  }
+  // Policy gradient: episode by episode, so it updates every `episodesPerUpdate` episodes as when
+  // learning online (one update on the whole round would learn several times slower per episode).
+  const g0 = learner.counters.gradientSteps;
+  for (const ep of eps) {
+    for (const t of unpack(ep, learner.obsSize, learner.nActions)) learner.addTransition(t);
+    learner.endEpisode();
+  }
+  return learner.counters.gradientSteps - g0;
 }
