@@ -406,5 +406,6 @@ describe('range', () => {
   });
 });
 
-const RANGE_HP = { learningStarts: 500, epsilonDecaySteps: 3000, gamma: 0.99, targetSyncEvery: 500, rewardScale: 0.1, learningRate: 5e-4 };
+// A gradient step per transition: 110 short episodes are too few for the default one step per 4.
+const RANGE_HP = { learningStarts: 500, epsilonDecaySteps: 3000, gamma: 0.99, targetSyncEvery: 500, learningRate: 5e-4, trainFrequency: 1 };
 const RANGE_EPISODES = 110;
