@@ -14,7 +14,7 @@ describe('co-training', () => {
     const run = async (): Promise<unknown[]> => {
       const r = await coTrain({ scenario: loadScenario('small'), attacker: 'dqn', defender: 'rule-mas', rounds: 2, trainEpisodes: 2, evalEpisodes: 2, detectorEpisodes: 2, demoEpisodes: 3, seed: 4 });
       (r.attacker as { dispose?: () => void }).dispose?.();
-      return r.rounds.map(({ wallSeconds, stepsPerSecond, ...rest }) => rest);
+      return r.rounds.map(({ wallSeconds, stepsPerSecond, gradientStepsPerSecond, ...rest }) => rest);
     };
     const a = await run();
     expect(a).toHaveLength(2);
@@ -35,7 +35,7 @@ describe('parallel co-training rollouts', () => {
     const run = async (workers: number): Promise<unknown[]> => {
       const r = await coTrain({ scenario: loadScenario('small'), attacker: 'dqn', defender: 'rf', rounds: 1, trainEpisodes: 3, evalEpisodes: 2, detectorEpisodes: 2, demoEpisodes: 2, seed: 6, workers, detectorOptions: { rf: { nTrees: 10, workers: 1 } } });
       (r.attacker as { dispose?: () => void }).dispose?.();
-      return r.rounds.map(({ wallSeconds, stepsPerSecond, ...rest }) => rest);
+      return r.rounds.map(({ wallSeconds, stepsPerSecond, gradientStepsPerSecond, ...rest }) => rest);
     };
     const two = await run(2);
     expect((two[0] as { trainEpisodes: number }).trainEpisodes).toBe(3);

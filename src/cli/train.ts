@@ -231,7 +231,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
       renameSync(tmp, ckpt);
       rmSync(old, { recursive: true, force: true });
       appendFileSync(join(o.out, 'rounds.jsonl'), `${JSON.stringify(rec)}\n`);
-      const line = `round ${rec.round + 1}/${o.rounds}: success ${fmt(rec.attackerSuccess)}, time to objective ${fmt(rec.timeToObjective, 1)} s, F1 ${fmt(rec.detectionF1)}, response latency ${fmt(rec.responseLatency, 1)} s, compromise ${fmt(rec.compromiseRate, 3)}, chain ${fmt(rec.chainLength, 1)}, quiet opening ${fmt(rec.quietOpeningShare)}, quiet tempo ${fmt(rec.quietTempoShare)}, quiet actions ${fmt(rec.quietActionShare)}, ${Math.round(rec.stepsPerSecond)} steps/s`;
+      const line = `round ${rec.round + 1}/${o.rounds}: success ${fmt(rec.attackerSuccess)}, time to objective ${fmt(rec.timeToObjective, 1)} s, F1 ${fmt(rec.detectionF1)}, response latency ${fmt(rec.responseLatency, 1)} s, compromise ${fmt(rec.compromiseRate, 3)}, chain ${fmt(rec.chainLength, 1)}, quiet opening ${fmt(rec.quietOpeningShare)}, quiet tempo ${fmt(rec.quietTempoShare)}, quiet actions ${fmt(rec.quietActionShare)}, ${Math.round(rec.stepsPerSecond)} env steps/s, ${Math.round(rec.gradientStepsPerSecond)} gradient steps/s`;
       process.stdout.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
     },
   });

@@ -93,6 +93,8 @@ export interface RoundRecord {
   gradientSteps: number;
   wallSeconds: number;
   stepsPerSecond: number;
+  /** Attacker gradient steps per wall-clock second of the round (CleanRL's SPS, for the learner). */
+  gradientStepsPerSecond: number;
 }
 
 export interface CoTrainResult {
@@ -281,6 +283,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
       gradientSteps: (learner?.counters.gradientSteps ?? 0) - g0,
       wallSeconds: wall,
       stepsPerSecond: wall > 0 ? envSteps / wall : 0,
+      gradientStepsPerSecond: wall > 0 ? ((learner?.counters.gradientSteps ?? 0) - g0) / wall : 0,
     };
     rounds.push(rec);
     await cfg.onRound?.(rec, { attacker, detector, telemetry });
