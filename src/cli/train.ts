@@ -143,7 +143,11 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     if (!existsSync(runFile)) throw new CyrangeError(`${runFile}: missing; nothing to resume (drop --resume to start a run)`);
     const prev = JSON.parse(readFileSync(runFile, 'utf8')) as RunConfig;
     for (const k of ['env', 'attacker', 'defender', 'seed', 'episodes', 'evalEpisodes', 'detectorEpisodes', 'demoEpisodes', 'hyperparameters'] as const) {
-      if (JSON.stringify(prev[k]) !== JSON.stringify(cfg[k])) throw new CyrangeError(`${runFile}: ${k}: the run used ${JSON.stringify(prev[k])}, this command gives ${JSON.stringify(cfg[k])}`);
+      const show = (v: unknown): string => (v === undefined ? 'none' : JSON.stringify(v));
+      if (JSON.stringify(prev[k]) !== JSON.stringify(cfg[k])) {
+        const flag = k === 'hyperparameters' ? ' (give the same --hyperparameters to resume)' : '';
+        throw new CyrangeError(`${runFile}: ${k}: the run used ${show(prev[k])}, this command gives ${show(cfg[k])}${flag}`);
+      }
     }
     if (existsSync(join(ckpt, 'state.json'))) {
       const state = JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8')) as { round: number };
