@@ -99,8 +99,10 @@ describe('cyrange train', () => {
     expect(rounds).toEqual(Array.from({ length: done + 1 }, (_, i) => i));
     const ev = spawnSync(process.execPath, [cli, 'attackers', 'evaluate', '--model', out, '--env', 'small', '--defender', 'none', '--episodes', '2', '--json'], { encoding: 'utf8' });
     expect(ev.status).toBe(0);
-    const j = JSON.parse(ev.stdout) as { successRate: number; meanReward: number };
+    const j = JSON.parse(ev.stdout) as { successRate: number; meanReward: number; quietOpeningShare: number };
     expect(j.successRate).toBeGreaterThanOrEqual(0);
+    expect(j.quietOpeningShare).toBeGreaterThanOrEqual(0);
+    expect(j.quietOpeningShare).toBeLessThanOrEqual(1);
     expect(typeof j.meanReward).toBe('number');
     const bad = spawnSync(process.execPath, [cli, 'train', '--env', 'medium', '--attacker', 'dqn', '--defender', 'rule-mas', '--out', out, '--resume'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);

@@ -256,6 +256,7 @@ async function evaluateCommand(o: EvalOpts): Promise<void> {
   const { RangeEnv } = await import('../range/env.js');
   const { runEpisode } = await import('../range/agent.js');
   const { mean } = await import('../shared/stats.js');
+  const { quietShare } = await import('../train/cotrain.js');
   const agentDir = existsSync(join(o.model, 'agent.json')) ? o.model : join(o.model, 'checkpoint', 'attacker');
   if (!existsSync(join(agentDir, 'agent.json'))) throw new CyrangeError(`${o.model}: neither an agent directory (agent.json) nor a train run with a checkpoint`);
   const scenario = loadScenario(o.env);
@@ -277,15 +278,26 @@ async function evaluateCommand(o: EvalOpts): Promise<void> {
   const wins: number[] = [];
   const tto: number[] = [];
   const rewards: number[] = [];
+  let openings = 0;
+  let quietActions = 0;
+  let actions = 0;
   for (let i = 0; i < o.episodes; i++) {
     const ep = runEpisode(env, { ...defense.policies, [agentId]: attacker }, (o.seed * 1009 + i) >>> 0);
     const ex = ep.events.find((e) => e.type === 'exfiltration');
     wins.push(ex ? 1 : 0);
     if (ex) tto.push(ex.t);
     rewards.push(ep.returns[agentId] ?? 0);
+    const q = quietShare(ep.events, agentId);
+    if (q.quietOpening) openings++;
+    quietActions += q.tempo;
+    actions += q.total;
   }
-  const out = { model: o.model, kind: attacker.kind, env: o.env, defender: o.defender, episodes: o.episodes, successRate: mean(wins), meanTimeToObjective: tto.length ? mean(tto) : null, meanReward: mean(rewards) };
+  const out = {
+    model: o.model, kind: attacker.kind, env: o.env, defender: o.defender, episodes: o.episodes, successRate: mean(wins),
+    meanTimeToObjective: tto.length ? mean(tto) : null, meanReward: mean(rewards),
+    quietOpeningShare: openings / o.episodes, quietTempoShare: actions ? quietActions / actions : 0,
+  };
   attacker.dispose();
   if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-  else process.stdout.write(`${attacker.kind} vs ${o.defender} on ${o.env}, ${o.episodes} episodes: success rate ${(100 * out.successRate).toFixed(1)} %, mean time to objective ${fmt(out.meanTimeToObjective, 1)} s, mean reward ${fmt(out.meanReward, 3)}\n`);
+  else process.stdout.write(`${attacker.kind} vs ${o.defender} on ${o.env}, ${o.episodes} episodes: success rate ${(100 * out.successRate).toFixed(1)} %, mean time to objective ${fmt(out.meanTimeToObjective, 1)} s, mean reward ${fmt(out.meanReward, 3)}, quiet opening ${(100 * out.quietOpeningShare).toFixed(0)} %, actions in the quiet tempo ${(100 * out.quietTempoShare).toFixed(0)} %\n`);
 }

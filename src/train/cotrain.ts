@@ -144,7 +144,12 @@ function appendRows(d: LabelledData, rows: { X: number[]; y: number[]; w: number
   return { ...d, X, y, weights, nRows: n };
 }
 
-function quietShare(events: EpisodeResult['events'], agent: string): { tempo: number; quiet: number; total: number; quietOpening: boolean } {
+/**
+ * How quietly `agent` attacked in one episode: its attack actions (waits and tempo switches aside), how
+ * many were in the quiet tempo, how many were quiet in any way (quiet tempo, stealthy zone scan,
+ * credential logon), and whether its first exploit came in the quiet tempo.
+ */
+export function quietShare(events: EpisodeResult['events'], agent: string): { tempo: number; quiet: number; total: number; quietOpening: boolean } {
   let tempo = 0;
   let quiet = 0;
   let total = 0;
