@@ -86,20 +86,26 @@ describe('telemetry of a slow attacker', () => {
 
   it('counts whole events, so a thin footprint shows in some windows and not in others', () => {
     let fractional = 0;
+    let inconsistent = 0;
     let touchedOnly = 0;
     let labelled = 0;
     for (let w = 0; w < env.windowsClosed; w++) {
       const { features, labels } = env.readWindow(w);
       for (let h = 0; h < labels.length; h++) {
         for (const f of counts) if (!Number.isInteger(features[h * N_FEATURES + f]!)) fractional++;
+        const x = (name: (typeof FEATURES)[number]): number => features[h * N_FEATURES + F(name)]!;
+        // Bounds every benign record obeys: an attack record that broke them would give itself away.
+        if (x('distinctSrcHosts') > x('flowsIn') || x('distinctDstHosts') > x('flowsOut') || x('distinctDstPorts') > x('flowsOut')) inconsistent++;
         if (labels[h]! > 0) labelled++;
         else if (env['telemetry'].touchedStage(h, w) > 0) touchedOnly++;
       }
     }
     expect(fractional).toBe(0);
-    // Some touched host-windows carried no whole event and are labelled benign; most attacks still show.
+    expect(inconsistent).toBe(0);
+    // Some touched host-windows carried no whole event and are labelled benign (a quiet zone scan brushes
+    // every host of the zone with a fraction of a flow); a good share still shows.
     expect(touchedOnly).toBeGreaterThan(0);
-    expect(labelled).toBeGreaterThan(touchedOnly);
+    expect(labelled).toBeGreaterThan(touchedOnly / 2);
   });
 
   it('labels a window an attack only when the attack left a trace in it', () => {

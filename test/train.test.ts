@@ -117,6 +117,8 @@ describe('cyrange train', () => {
       [['--attacker', 'pg', '--hyperparameters', '{"learningRat":1e-3}'], /--hyperparameters: hyperparameters\.learningRat: not a pg hyperparameter/],
       [['--attacker', 'dqn', '--hyperparameters', '{"gamma":2}'], /--hyperparameters: hyperparameters: dqn: gamma must be in \[0, 1\]/],
       [['--attacker', 'scripted', '--hyperparameters', '{"gamma":0.9}'], /--hyperparameters: only learning attackers/],
+      [['--attacker', 'dqn', '--hyperparameters', '{"doubleDqn":"false"}'], /--hyperparameters: hyperparameters\.doubleDqn: expected a boolean/],
+      [['--attacker', 'pg', '--hyperparameters', '{"seed":7}'], /--hyperparameters: hyperparameters\.seed: the seed comes from the run's seed/],
     ];
     for (const [extra, msg] of cases) {
       const r = spawnSync(process.execPath, [...base, ...extra], { encoding: 'utf8' });

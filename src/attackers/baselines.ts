@@ -72,7 +72,7 @@ export class ScriptedAttacker implements Policy {
     switch (d.type) {
       case 'tempo':
         // The stealthy variant goes low-and-slow before anything else; the noisy one never does.
-        return stealthy && d.quiet ? 2000 : 0;
+        return stealthy && d.quiet ? 2000 : -1;
       case 'exfiltrate':
         return 1000;
       case 'escalate':

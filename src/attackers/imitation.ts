@@ -12,10 +12,10 @@ import { RangeEnv } from '../range/env.js';
 import { runEpisode, type ActContext, type Policy } from '../range/agent.js';
 import type { Action, Observation } from '../range/env.js';
 import { initTf } from '../nn/runtime.js';
-import { buildMlp, getWeightsFlat, MlpTrainer, setWeightsFlat } from '../nn/mlp.js';
+import { buildMlp, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
 import { NoopDefender } from '../defenders/baselines.js';
 import { ScriptedAttacker } from './baselines.js';
-import type { LearningAttacker } from './learner.js';
+import { maskedArgmax, type LearningAttacker } from './learner.js';
 
 export interface DemoOptions {
   episodes: number;
@@ -116,16 +116,11 @@ export async function pretrainFromDemonstrations(learner: LearningAttacker, scen
   const withTarget = learner as unknown as { setAllWeights?: (w: Float32Array) => void };
   if (withTarget.setAllWeights) withTarget.setAllWeights(w);
   else learner.setWeights(w);
-  model.dispose();
-  // How often the cloned greedy policy picks the demonstrated action.
-  const mode = learner.mode;
-  learner.mode = 'eval';
+  // How often the cloned greedy policy picks the demonstrated action (the network's masked argmax, not
+  // learner.act, whose evaluation may explore a little).
   let agree = 0;
   const probe = Math.min(n, 400);
-  for (let i = 0; i < probe; i++) {
-    const a = learner.act({ kind: 'attacker', time: 0, vector: X[i]! }, { env, agent, mask: M[i]!, info: { role: 'attacker', ready: true, elapsed: 0, busyUntil: 0 } });
-    if ((typeof a === 'number' ? a : a.action) === A[i]) agree++;
-  }
-  learner.mode = mode;
+  for (let i = 0; i < probe; i++) if (maskedArgmax(mlpForwardArray(model, X[i]!, 1), M[i]!) === A[i]) agree++;
+  model.dispose();
   return { samples: n, accuracy: agree / probe, loss };
 }

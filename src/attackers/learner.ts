@@ -2,7 +2,7 @@
  * The common interface of learning attackers (DQN, policy gradient) and what they share:
  *
  *  - `mode`: 'train' collects transitions and updates weights; 'eval' never touches the weights and
- *    acts deterministically for a given episode seed (greedy for DQN; sampled or argmax for PG).
+ *    acts deterministically for a given episode seed (DQN: greedy with evalEpsilon exploration; PG: sampled or argmax).
  *  - transition collection for the semi-MDP: the env asks an agent to act only at its decision
  *    points, rewards accrue every step, so a transition runs from one decision to the next and its
  *    reward is the sum of the step rewards in between; `elapsed` (simulated seconds) drives the
@@ -347,7 +347,14 @@ export async function loadAgent<A extends LearningAttacker, C extends object>(
       model.dispose();
     }
   }
-  const agent = build(hp, m, weights);
+  let agent: A;
+  try {
+    agent = build(hp, m, weights);
+  } catch (e) {
+    // Config validation throws RangeError("dqn: nStep must be ..."): name the file the value came from.
+    if (e instanceof RangeError) throw new CyrangeError(`${join(dir, AGENT_MANIFEST)}: hyperparameters: ${e.message}`);
+    throw e;
+  }
   Object.assign(agent.counters, m.counters);
   agent.mode = 'eval';
   return agent;

@@ -10,7 +10,7 @@ import type { Policy } from '../range/agent.js';
 import type { RangeEnv } from '../range/env.js';
 import { RandomAttacker, ScriptedAttacker } from './baselines.js';
 import { DqnAttacker, DQN_DEFAULTS, type DqnConfig } from './dqn.js';
-import { readManifest, type LearningAttacker } from './learner.js';
+import { hyperparametersFrom, readManifest, type LearningAttacker } from './learner.js';
 import { PgAttacker, PG_DEFAULTS, type PgConfig } from './policy-gradient.js';
 
 export const attackerKinds = ['random', 'scripted', 'scripted-stealthy', 'dqn', 'pg'] as const;
@@ -76,8 +76,13 @@ export async function createLearningAttacker(kind: 'dqn' | 'pg', opts: CreateAtt
   const where = opts.source ?? `attacker kind "${kind}"`;
   const expect = opts.env || (opts.obsSize !== undefined && opts.nActions !== undefined) ? sizes(opts, kind) : {};
   if (opts.load !== undefined) return kind === 'dqn' ? DqnAttacker.load(opts.load, expect) : PgAttacker.load(opts.load, expect);
-  const hp = opts.hyperparameters ?? {};
-  checkHyperparameters(kind, kind === 'dqn' ? DQN_DEFAULTS : PG_DEFAULTS, hp, where);
+  const defaults = kind === 'dqn' ? DQN_DEFAULTS : PG_DEFAULTS;
+  checkHyperparameters(kind, defaults, opts.hyperparameters ?? {}, where);
+  // Value types too (a string "false" would be truthy), with the same rules as a saved agent.json.
+  const hp = hyperparametersFrom(where, defaults as object, (opts.hyperparameters ?? {}) as Record<string, unknown>);
+  if ('seed' in hp && opts.seed !== undefined && hp.seed !== opts.seed) {
+    throw new CyrangeError(`${where}: hyperparameters.seed: the seed comes from the run's seed (${opts.seed}); leave it out of the hyperparameters`);
+  }
   const s = sizes(opts, kind);
   const seed = opts.seed === undefined ? {} : { seed: opts.seed };
   try {

@@ -47,6 +47,20 @@ interface TrainOpts extends RunSettings {
   force?: boolean;
 }
 
+/** JSON with object keys sorted, so {"a":1,"b":2} and {"b":2,"a":1} compare equal. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
+}
+
+/** A run directory's JSON file; a damaged one is a one-line error naming it. */
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (e) {
+    throw new CyrangeError(`${file}: not readable JSON (${(e as Error).message.split('\n')[0]}); the run directory is damaged`);
+  }
+}
+
 /** --hyperparameters: a JSON object; its keys are checked against the attacker kind's defaults later. */
 function hyperparametersFlag(v: string): Record<string, unknown> {
   let x: unknown;
@@ -127,7 +141,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     if (o.attacker !== 'dqn' && o.attacker !== 'pg') throw new CyrangeError(`--hyperparameters: only learning attackers (dqn, pg) take hyperparameters, not ${o.attacker}`);
     // Check them now, before the run directory is touched: a throwaway agent validates every value.
     const { createLearningAttacker } = await import('../attackers/registry.js');
-    (await createLearningAttacker(o.attacker, { obsSize: 1, nActions: 2, hyperparameters: o.hyperparameters, source: '--hyperparameters' })).dispose();
+    (await createLearningAttacker(o.attacker, { obsSize: 1, nActions: 2, hyperparameters: o.hyperparameters, seed: o.seed, source: '--hyperparameters' })).dispose();
   }
   const cfg: RunConfig = {
     cyrange: VERSION, env: o.env, attacker: o.attacker, defender: o.defender, rounds: o.rounds, episodes: o.episodes, evalEpisodes: o.evalEpisodes,
@@ -141,16 +155,15 @@ async function trainCommand(o: TrainOpts): Promise<void> {
   let telemetry: LabelledData | undefined;
   if (o.resume) {
     if (!existsSync(runFile)) throw new CyrangeError(`${runFile}: missing; nothing to resume (drop --resume to start a run)`);
-    const prev = JSON.parse(readFileSync(runFile, 'utf8')) as RunConfig;
+    const prev = readJson(runFile) as RunConfig;
+    // Without --hyperparameters a resumed run keeps its own (they are in run.json and the checkpoint).
+    if (cfg.hyperparameters === undefined && prev.hyperparameters !== undefined) cfg.hyperparameters = prev.hyperparameters;
     for (const k of ['env', 'attacker', 'defender', 'seed', 'episodes', 'evalEpisodes', 'detectorEpisodes', 'demoEpisodes', 'hyperparameters'] as const) {
       const show = (v: unknown): string => (v === undefined ? 'none' : JSON.stringify(v));
-      if (JSON.stringify(prev[k]) !== JSON.stringify(cfg[k])) {
-        const flag = k === 'hyperparameters' ? ' (give the same --hyperparameters to resume)' : '';
-        throw new CyrangeError(`${runFile}: ${k}: the run used ${show(prev[k])}, this command gives ${show(cfg[k])}${flag}`);
-      }
+      if (stableJson(prev[k]) !== stableJson(cfg[k])) throw new CyrangeError(`${runFile}: ${k}: the run used ${show(prev[k])}, this command gives ${show(cfg[k])}`);
     }
     if (existsSync(join(ckpt, 'state.json'))) {
-      const state = JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8')) as { round: number };
+      const state = readJson(join(ckpt, 'state.json')) as { round: number };
       startRound = state.round + 1;
       if (existsSync(join(ckpt, 'attacker', 'agent.json'))) attackerPolicy = await loadLearningAttacker(join(ckpt, 'attacker'));
       if (existsSync(join(ckpt, 'detector', 'manifest.json'))) {
@@ -202,7 +215,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     detectorEpisodes: o.detectorEpisodes,
     demoEpisodes: o.demoEpisodes,
     seed: o.seed,
-    ...(o.hyperparameters ? { attackerHyperparameters: o.hyperparameters, attackerSource: '--hyperparameters' } : {}),
+    ...(cfg.hyperparameters ? { attackerHyperparameters: cfg.hyperparameters, attackerSource: '--hyperparameters' } : {}),
     startRound,
     detectorOptions: { rf: { workers: o.workers } },
     workers: o.workers,

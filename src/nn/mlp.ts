@@ -637,25 +637,21 @@ export class MlpTrainer {
     const top = net.L[net.L.length - 1] as KLayer;
     const n = rows * top.n;
     const H = a.f32(buf.h[net.L.length - 1] as number, rows * top.ld);
-    const D = a.f32(buf.d[net.L.length - 1] as number, rows * top.ld);
-    let loss: number;
-    if (top.n === top.ld) {
-      D.fill(0);
-      loss = lossGrad(H, D, rows);
-    } else {
-      if (this.outScratch.length < n) {
-        this.outScratch = new Float32Array(n);
-        this.gradScratch = new Float32Array(n);
-      }
-      const out = this.outScratch.subarray(0, n);
-      const grad = this.gradScratch.subarray(0, n);
-      for (let r = 0; r < rows; r++) out.set(H.subarray(r * top.ld, r * top.ld + top.n), r * top.n);
-      grad.fill(0);
-      loss = lossGrad(out, grad, rows);
-      // Re-fetch: lossGrad may have run other forwards on this net (growing its memory).
-      const D2 = a.f32(buf.d[net.L.length - 1] as number, rows * top.ld);
-      for (let r = 0; r < rows; r++) D2.set(grad.subarray(r * top.n, (r + 1) * top.n), r * top.ld);
+    // Always through JS scratch arrays (a copy of rows x outDim, small next to the step): lossGrad may
+    // run other forwards on this net, and growing its wasm memory would detach views handed to it.
+    if (this.outScratch.length < n) {
+      this.outScratch = new Float32Array(n);
+      this.gradScratch = new Float32Array(n);
     }
+    const out = this.outScratch.subarray(0, n);
+    const grad = this.gradScratch.subarray(0, n);
+    if (top.n === top.ld) out.set(H.subarray(0, n));
+    else for (let r = 0; r < rows; r++) out.set(H.subarray(r * top.ld, r * top.ld + top.n), r * top.n);
+    grad.fill(0);
+    const loss = lossGrad(out, grad, rows);
+    const D = a.f32(buf.d[net.L.length - 1] as number, rows * top.ld);
+    if (top.n === top.ld) D.set(grad);
+    else for (let r = 0; r < rows; r++) D.set(grad.subarray(r * top.n, (r + 1) * top.n), r * top.ld);
     net.backward(buf, rows);
     this.adam();
     net.markUpdated();

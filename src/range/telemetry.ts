@@ -340,6 +340,8 @@ export class TelemetryModel {
     }
     const att = this.attackRaw(h, w);
     if (att !== null) for (let i = 0; i < N_RAW; i++) raw[i]! += att[i]!;
+    // Admin sessions add ports without matching flows now and then: keep every record within the bounds.
+    raw[RAW.distinctDstPorts] = Math.min(raw[RAW.distinctDstPorts]!, raw[RAW.flowsOut]!);
     derive(raw, out, offset);
   }
 
@@ -361,12 +363,21 @@ export class TelemetryModel {
     if (acc) for (let i = 0; i < N_RAW; i++) att[i] = acc[i]!;
     if (hb) this.addActivities(att, hb, h, w);
     if (zb) this.addActivities(att, zb, h, w);
+    // One uniform for the whole record: rounding is then monotone across fields (a smaller amount never
+    // rounds above a larger one), so related counts stay consistent with each other.
+    const u = hash32(this.seed, h, w, 0xe0) / 4294967296;
     for (let i = 0; i < N_RAW; i++) {
       if (i === RAW.flowDurationSum) continue;
       const x = att[i]!;
       const fl = Math.floor(x);
-      if (x !== fl) att[i] = fl + (hash32(this.seed, h, w, 0xe0 + i) / 4294967296 < x - fl ? 1 : 0);
+      if (x !== fl) att[i] = fl + (u < x - fl ? 1 : 0);
     }
+    // What a sensor can see: no more distinct peers than flows, no more SYNs than packets (benign
+    // records obey the same bounds, so breaking them would give attacks away for free).
+    att[RAW.distinctSrcHosts] = Math.min(att[RAW.distinctSrcHosts]!, att[RAW.flowsIn]!);
+    att[RAW.distinctDstHosts] = Math.min(att[RAW.distinctDstHosts]!, att[RAW.flowsOut]!);
+    att[RAW.distinctDstPorts] = Math.min(att[RAW.distinctDstPorts]!, att[RAW.flowsOut]!);
+    att[RAW.synPackets] = Math.min(att[RAW.synPackets]!, att[RAW.packetsIn]! + att[RAW.packetsOut]!);
     return att;
   }
 

@@ -139,8 +139,10 @@ export function learnFromRollouts(learner: LearningAttacker, results: DefendedRo
     for (let k = 0; k < Math.round(added / freq); k++) if (learner.trainStep() !== null) grads++;
     return grads;
   }
-  // Policy gradient: episode by episode, so it updates every `episodesPerUpdate` episodes as when
-  // learning online (one update on the whole round would learn several times slower per episode).
+  // Policy gradient: episode by episode, so it takes one update per `episodesPerUpdate` episodes as when
+  // learning online (one update per round would learn several times slower per episode played). All of
+  // a round's episodes were played with the round's starting weights, so the updates after the first are
+  // slightly off-policy (uncorrected REINFORCE on stale episodes); leftover episodes wait for the next round.
   const g0 = learner.counters.gradientSteps;
   for (const ep of eps) {
     for (const t of unpack(ep, learner.obsSize, learner.nActions)) learner.addTransition(t);
