@@ -227,6 +227,17 @@ describe('MlpTrainer on the kernels', () => {
     expect(getWeightsFlat(model).data).toEqual(before);
     expect(maxRelDiff(mlpForwardArray(model, xs, 6), buildMlpOut(spec, xs))).toBeLessThan(1e-5);
     push();
+    // A step, then a direct variable write before anything reads: the write wins over the lazy write-back.
+    push();
+    const k0 = model.layers[0]!.trainableWeights[0]!;
+    const quarter = tf.fill(k0.shape as number[], 0.25);
+    k0.write(quarter);
+    quarter.dispose();
+    const k0Size = (k0.shape as number[]).reduce((p, d) => p * d, 1);
+    expect(Array.from(getWeightsFlat(model).data.subarray(0, k0Size)).every((v) => v === 0.25)).toBe(true);
+    const viaTf2 = tf.tidy(() => (model.predictOnBatch(x) as tf.Tensor).dataSync() as Float32Array);
+    expect(maxRelDiff(mlpForwardArray(model, xs, 6), viaTf2)).toBeLessThan(1e-5);
+    push();
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     tf.dispose(x);
     model.dispose();

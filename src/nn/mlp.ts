@@ -368,9 +368,16 @@ class KernelNet {
   flush(): void {
     if (!this.anyDirty) return;
     this.anyDirty = false;
+    let outside = false;
     for (let k = 0; k < this.vars.length; k++) {
       if (!this.dirty[k]) continue;
       this.dirty[k] = false;
+      // Written from outside since we mirrored it (LayerVariable.write, loadWeights): that write wins,
+      // and sync() below takes it into the mirror.
+      if ((this.reads[k] as () => tf.Tensor)().dataId !== this.ids[k]) {
+        outside = true;
+        continue;
+      }
       const lv = this.vars[k] as tf.LayerVariable;
       const l = this.L[k >> 1] as KLayer;
       let data: Float32Array;
@@ -388,6 +395,7 @@ class KernelNet {
       nt.dispose();
       this.ids[k] = (this.reads[k] as () => tf.Tensor)().dataId;
     }
+    if (outside) this.sync();
   }
 
   rows(slot: Slot, rows: number): RowBuffers {
