@@ -340,19 +340,7 @@ export class DqnAttacker implements LearningAttacker {
     for (let i = 0; i < rows; i++) {
       let boot = 0;
       if (!b.done[i]) {
-        // maskedArgmax, inlined over the strided rows: first maximum among allowed actions.
-        const o = i * qSelect.stride;
-        const mo = i * A;
-        let a = -1;
-        let bestV = -Infinity;
-        for (let j = 0; j < A; j++) {
-          if (!mask[mo + j]) continue;
-          const v = sel[o + j]!;
-          if (a < 0 || v > bestV) {
-            a = j;
-            bestV = v;
-          }
-        }
+        const a = maskedArgmax(sel, mask, i * qSelect.stride, A, i * A);
         if (a >= 0) boot = qTarget.out[i * qTarget.stride + a]!;
       }
       out[i] = b.reward[i]! * c.rewardScale + discount(c.gamma, b.elapsed[i]!, c.timeUnit) * boot;

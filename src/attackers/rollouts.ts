@@ -28,7 +28,7 @@ import { DqnAttacker } from './dqn.js';
 import type { LearnerMode, LearnerSpec, LearningAttacker, Transition } from './learner.js';
 import { PgAttacker } from './policy-gradient.js';
 import { CyrangeError } from '../shared/errors.js';
-import { compiledWorkerPath } from '../shared/worker-path.js';
+import { compiledWorkerPath, contiguousChunks } from '../shared/worker-path.js';
 
 // ------------------------------------------------------------------------------- defenders in workers
 
@@ -263,10 +263,7 @@ export class RolloutPool {
     } else {
       this.pool ??= new Piscina<RolloutTask, RolloutTaskResult>({ filename: this.workerFile, minThreads: this.workers, maxThreads: this.workers, idleTimeout: 30_000 });
       const pool = this.pool;
-      // Contiguous chunks, one per worker: which worker plays an episode does not change its result.
-      const chunks: number[][] = Array.from({ length: Math.min(this.workers, all.length) }, () => []);
-      all.forEach((e, k) => chunks[Math.floor((k * chunks.length) / all.length)]!.push(e));
-      results = await Promise.all(chunks.map((episodes) => {
+      results = await Promise.all(contiguousChunks(all, this.workers).map((episodes) => {
         const w = weights.slice();
         return pool.run({ ...base, weights: w, episodes }, { transferList: [w.buffer] });
       }));
@@ -285,7 +282,7 @@ export class RolloutPool {
 }
 
 /** Feeds a batch's transitions to the learner, episode by episode, in order. */
-export function addRollouts(learner: LearningAttacker, batch: RolloutBatch): number {
+export function addRollouts(learner: LearningAttacker, batch: Pick<RolloutBatch, 'episodes'>): number {
   let n = 0;
   for (const ep of batch.episodes) {
     for (const t of unpack(ep, learner.obsSize, learner.nActions)) {

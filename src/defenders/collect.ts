@@ -31,44 +31,47 @@ export function collectionAttacker(i: number): Policy {
   }
 }
 
+/**
+ * Labelled rows of the env's finished episode: every attacked host-window and a seeded share `keep` of
+ * the benign ones (weight 1/keep, so weighted counts match the true class shares). Labels are 0/1, or
+ * the attack stage with `multiClass`. Shared by data collection, co-training and its rollout workers.
+ */
+export function episodeRows(env: RangeEnv, rng: Rng, keep: number, multiClass = false): { X: number[]; y: number[]; w: number[] } {
+  const X: number[] = [];
+  const y: number[] = [];
+  const w: number[] = [];
+  for (let k = 0; k < env.windowsClosed; k++) {
+    const { features, labels } = env.readWindow(k);
+    for (let h = 0; h < labels.length; h++) {
+      const label = labels[h]!;
+      if (label === 0 && rng.next() >= keep) continue;
+      for (let f = 0; f < N_FEATURES; f++) X.push(features[h * N_FEATURES + f]!);
+      y.push(multiClass ? label : label > 0 ? 1 : 0);
+      w.push(label > 0 ? 1 : 1 / keep);
+    }
+  }
+  return { X, y, w };
+}
+
 export function collectTelemetry(scenario: Scenario, opts: CollectOptions): LabelledData & { episodes: number; windows: number } {
   const env = new RangeEnv(scenario);
   const rng = new Rng(opts.seed).split('collect');
   const keep = opts.benignShare ?? 0.05;
   const classNames = opts.multiClass ? [...STAGES] : ['benign', 'attack'];
-  let X = new Float32Array(1 << 16);
-  let y = new Int32Array(1 << 12);
-  let wt = new Float32Array(1 << 12);
-  let n = 0;
+  const X: number[] = [];
+  const y: number[] = [];
+  const w: number[] = [];
   let windows = 0;
-  const push = (row: Float32Array, off: number, label: number): void => {
-    if ((n + 1) * N_FEATURES > X.length) {
-      const nx = new Float32Array(X.length * 2);
-      nx.set(X);
-      X = nx;
-    }
-    if (n + 1 > y.length) {
-      const ny = new Int32Array(y.length * 2);
-      ny.set(y);
-      y = ny;
-      const nw = new Float32Array(wt.length * 2);
-      nw.set(wt);
-      wt = nw;
-    }
-    wt[n] = label > 0 ? 1 : 1 / keep;
-    X.set(row.subarray(off, off + N_FEATURES), n * N_FEATURES);
-    y[n++] = opts.multiClass ? label : label > 0 ? 1 : 0;
-  };
   for (let i = 0; i < opts.episodes; i++) {
     const policies: Record<string, Policy> = { ...(opts.defenders?.(env) ?? {}) };
     for (const a of env.attackerIds) policies[a] = collectionAttacker(i);
     const seed = (opts.seed * 7919 + i) >>> 0;
     runEpisode(env, policies, seed);
-    for (let w = 0; w < env.windowsClosed; w++) {
-      const { features, labels } = env.readWindow(w);
-      for (let h = 0; h < labels.length; h++) if (labels[h]! > 0 || rng.next() < keep) push(features, h * N_FEATURES, labels[h]!);
-    }
+    const rows = episodeRows(env, rng, keep, opts.multiClass);
+    for (const x of rows.X) X.push(x);
+    for (const v of rows.y) y.push(v);
+    for (const v of rows.w) w.push(v);
     windows += env.windowsClosed;
   }
-  return { featureNames: [...FEATURES], X: X.slice(0, n * N_FEATURES), nRows: n, y: y.slice(0, n), weights: wt.slice(0, n), classNames, episodes: opts.episodes, windows };
+  return { featureNames: [...FEATURES], X: Float32Array.from(X), nRows: y.length, y: Int32Array.from(y), weights: Float32Array.from(w), classNames, episodes: opts.episodes, windows };
 }

@@ -127,6 +127,12 @@ function moduleBytes(funcs: Func[]): Uint8Array {
 
 // ------------------------------------------------------------------------------ kernels
 
+/** A function body under construction and `e`, which appends instruction byte runs to it. */
+function emitter(): { body: number[]; e: (...xs: number[][]) => void } {
+  const body: number[] = [];
+  return { body, e: (...xs) => { for (const x of xs) body.push(...x); } };
+}
+
 /**
  * gemm(M, N, K, A, sai, sak, B, ldb, C, ldc, accumulate), R-row x 8-column register tiles.
  * Measured (best of 10, 2-core EPYC, Node 20): R = 4 ~30 GFLOP/s on the DQN shapes; R = 6 and a
@@ -145,10 +151,7 @@ function gemmFunc(R: number): Func {
   const c = Array.from({ length: 2 * R }, (_, x) => v0 + x);
   const b0 = v0 + 2 * R, b1 = b0 + 1, av = b0 + 2;
   const locals = [...new Array<number>(nI32).fill(I32), ...new Array<number>(2 * R + 3).fill(V128)];
-  const body: number[] = [];
-  const e = (...xs: number[][]): void => {
-    for (const x of xs) body.push(...x);
-  };
+  const { body, e } = emitter();
   for (let r = 2; r < R; r++) e(op.get(SAI), op.i32(r), op.mul, op.set(saiR[r] as number));
 
   /** Emits a row-tile loop over j for `rows` rows starting at row i. */
@@ -221,10 +224,7 @@ function adamFunc(): Func {
   const off = 13; // i32 local
   const vs = [14, 15, 16, 17, 18, 19, 20, 21]; // splatted constants
   const g = 22, m = 23, v = 24;
-  const body: number[] = [];
-  const e = (...xs: number[][]): void => {
-    for (const x of xs) body.push(...x);
-  };
+  const { body, e } = emitter();
   fparams.forEach((p, idx) => e(op.get(p), op.f32x4splat, op.set(vs[idx] as number)));
   const [sG, sB1, sB2, sOb1, sOb2, sLr, sIc2, sEps] = vs as [number, number, number, number, number, number, number, number];
   e(op.i32(0), op.set(off));
@@ -255,10 +255,7 @@ function adamFunc(): Func {
 /** sumsq(n, p) -> f64: sum of squares of n floats (n a multiple of 4), accumulated in f64. */
 function sumsqFunc(): Func {
   const Nn = 0, P = 1, end = 2, x = 3, lo = 4, hi = 5, acc0 = 6, acc1 = 7;
-  const body: number[] = [];
-  const e = (...xs: number[][]): void => {
-    for (const xx of xs) body.push(...xx);
-  };
+  const { body, e } = emitter();
   e(op.get(P), op.get(Nn), op.i32(4), op.mul, op.add, op.set(end));
   e(op.vzero, op.set(acc0), op.vzero, op.set(acc1));
   e(op.block, op.loop);
@@ -278,10 +275,7 @@ function sumsqFunc(): Func {
 /** transpose(rows, cols, src, lds, dst, ldd): dst[c*ldd + r*4] = src[r*lds + c*4] (bytes). */
 function transposeFunc(): Func {
   const R = 0, Cc = 1, S = 2, LDS = 3, D = 4, LDD = 5, r = 6, c = 7, ps = 8, pd = 9;
-  const body: number[] = [];
-  const e = (...xs: number[][]): void => {
-    for (const x of xs) body.push(...x);
-  };
+  const { body, e } = emitter();
   e(op.i32(0), op.set(r));
   e(op.block, op.loop);
   e(op.get(r), op.get(R), op.geS, op.brIf(1));
@@ -312,10 +306,7 @@ function spmmFunc(name: string, forward: boolean): Func {
   const r = 9, k = 10, pb = 11, pc = 12, end = 13;
   const av = 14;
   const fv = 15; // f32 local: the A value
-  const body: number[] = [];
-  const e = (...xs: number[][]): void => {
-    for (const x of xs) body.push(...x);
-  };
+  const { body, e } = emitter();
   e(op.i32(0), op.set(r));
   e(op.block, op.loop);
   e(op.get(r), op.get(ROWS), op.geS, op.brIf(1));
@@ -354,10 +345,7 @@ function spmmFunc(name: string, forward: boolean): Func {
 /** countnz(n, p) -> i32: number of nonzero floats among n at p (n a multiple of 4). */
 function countnzFunc(): Func {
   const Nn = 0, P = 1, end = 2, acc = 3;
-  const body: number[] = [];
-  const e = (...xs: number[][]): void => {
-    for (const x of xs) body.push(...x);
-  };
+  const { body, e } = emitter();
   const f32x4ne = [0xfd, ...uleb(0x42)];
   const i32x4sub = [0xfd, ...uleb(0xb1)];
   const lane = (l: number): number[] => [0xfd, ...uleb(0x1b), l];

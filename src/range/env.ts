@@ -951,8 +951,7 @@ export class RangeEnv {
     const labels = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const h = hosts ? hosts[i]! : i;
-      this.telemetry.read(h, w, features, i * N_FEATURES);
-      labels[i] = this.telemetry.label(h, w);
+      labels[i] = this.telemetry.readLabelled(h, w, features, i * N_FEATURES);
     }
     return { features, labels };
   }

@@ -263,10 +263,20 @@ export class TelemetryModel {
    */
   label(h: number, w: number): number {
     const l = this.touchedStage(h, w);
-    if (l === 0) return 0;
-    const att = this.attackRaw(h, w);
-    if (att !== null) for (let i = 0; i < N_RAW; i++) if (i !== RAW.flowDurationSum && att[i]! > 0) return l;
+    return l === 0 ? 0 : this.traced(l, this.attackRaw(h, w));
+  }
+
+  /** `stage` if the attack's rounded contribution `att` leaves any trace, else 0. */
+  private traced(stage: number, att: Float64Array | null): number {
+    if (att !== null) for (let i = 0; i < N_RAW; i++) if (i !== RAW.flowDurationSum && att[i]! > 0) return stage;
     return 0;
+  }
+
+  /** read() and label() of one host-window together, working out the attack's contribution once. */
+  readLabelled(h: number, w: number, out: Float32Array, offset: number): number {
+    const att = this.readRaw(h, w, out, offset);
+    const l = att === null ? 0 : this.touchedStage(h, w);
+    return l === 0 ? 0 : this.traced(l, att);
   }
 
   /** Activity multiplier of host h at window w (wave x regime x burst), exposed for tests. */
@@ -281,6 +291,11 @@ export class TelemetryModel {
 
   /** Write host h's feature vector for window w into out[offset .. offset + N_FEATURES). */
   read(h: number, w: number, out: Float32Array, offset: number): void {
+    this.readRaw(h, w, out, offset);
+  }
+
+  /** Writes the features like read() and returns the attack's rounded contribution (null: none). */
+  private readRaw(h: number, w: number, out: Float32Array, offset: number): Float64Array | null {
     const p = this.profiles[h]!;
     const raw = this.raw;
     const dt = this.window;
@@ -343,6 +358,7 @@ export class TelemetryModel {
     // Admin sessions add ports without matching flows now and then: keep every record within the bounds.
     raw[RAW.distinctDstPorts] = Math.min(raw[RAW.distinctDstPorts]!, raw[RAW.flowsOut]!);
     derive(raw, out, offset);
+    return att;
   }
 
   /**

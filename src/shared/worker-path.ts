@@ -1,5 +1,6 @@
 /**
- * Where a module's compiled worker file is. Piscina runs plain JS: from dist/ the worker sits beside
+ * Worker-thread plumbing shared by the pools: where a compiled worker file is, and how work is split.
+ * Piscina runs plain JS: from dist/ the worker sits beside
  * the calling module; from the TypeScript source (under vitest) the build in dist/ is used instead.
  */
 import { existsSync } from 'node:fs';
@@ -13,4 +14,14 @@ export function compiledWorkerPath(callerUrl: string, dir: string, file: string)
   const url = callerUrl.endsWith('.ts') ? new URL(`../../dist/${dir}/${file}`, callerUrl) : new URL(`./${file}`, callerUrl);
   const path = fileURLToPath(url);
   return existsSync(path) ? path : null;
+}
+
+/**
+ * Items split into at most `workers` contiguous chunks, one per worker task. Contiguous and fixed by
+ * position, so which worker plays an item never changes its result.
+ */
+export function contiguousChunks<T>(items: readonly T[], workers: number): T[][] {
+  const chunks: T[][] = Array.from({ length: Math.min(workers, items.length) }, () => []);
+  items.forEach((e, k) => chunks[Math.floor((k * chunks.length) / items.length)]!.push(e));
+  return chunks;
 }

@@ -18,7 +18,7 @@ import { N_FEATURES } from '../range/telemetry.js';
 import { createAttacker, type AttackerKind } from '../attackers/registry.js';
 import { isLearningAttacker, type LearningAttacker } from '../attackers/learner.js';
 import { pretrainFromDemonstrations } from '../attackers/imitation.js';
-import { collectTelemetry } from '../defenders/collect.js';
+import { collectTelemetry, episodeRows } from '../defenders/collect.js';
 import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../defenders/detector.js';
 import { episodeMetrics, type EpisodeMetrics } from '../defenders/metrics.js';
 import { createDefense, ML_DEFENDERS, type DefenderKind } from '../defenders/registry.js';
@@ -112,25 +112,7 @@ const meanOrNull = (xs: (number | null)[]): number | null => {
   return v.length ? mean(v) : null;
 };
 
-/** Labelled rows of one finished episode (all attacked host-windows, a seeded share of benign ones). */
-function episodeRows(env: RangeEnv, rng: Rng, benignShare: number): { X: number[]; y: number[]; w: number[] } {
-  const X: number[] = [];
-  const y: number[] = [];
-  const w: number[] = [];
-  for (let k = 0; k < env.windowsClosed; k++) {
-    const { features, labels } = env.readWindow(k);
-    for (let h = 0; h < labels.length; h++) {
-      const attack = labels[h]! > 0;
-      if (!attack && rng.next() >= benignShare) continue;
-      for (let f = 0; f < N_FEATURES; f++) X.push(features[h * N_FEATURES + f]!);
-      y.push(attack ? 1 : 0);
-      w.push(attack ? 1 : 1 / benignShare);
-    }
-  }
-  return { X, y, w };
-}
-
-function appendRows(d: LabelledData, rows: { X: number[]; y: number[]; w: number[] }): LabelledData {
+function appendRows(d: LabelledData, rows: { X: ArrayLike<number>; y: ArrayLike<number>; w: ArrayLike<number> }): LabelledData {
   const n = d.nRows + rows.y.length;
   const X = new Float32Array(n * N_FEATURES);
   X.set(d.X);
@@ -222,7 +204,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
           trained++;
           cfg.onEpisode?.({ round, phase: 'train', episode: trained, of: cfg.trainEpisodes, steps: ep.steps });
         }
-        if (isMl && telemetry) telemetry = appendRows(telemetry, { X: Array.from(r.X), y: Array.from(r.y), w: Array.from(r.w) });
+        if (isMl && telemetry) telemetry = appendRows(telemetry, r);
       }
       learnFromRollouts(learner, results);
     } else if (learner && cfg.rounds > 0) {

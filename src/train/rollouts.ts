@@ -13,13 +13,13 @@ import { Rng } from '../shared/prng.js';
 import type { Scenario } from '../range/scenario.js';
 import { RangeEnv } from '../range/env.js';
 import { runEpisode } from '../range/agent.js';
-import { N_FEATURES } from '../range/telemetry.js';
 import { initTf } from '../nn/runtime.js';
-import { actorFor, pack, unpack, type EpisodeRollout } from '../attackers/rollouts.js';
+import { actorFor, addRollouts, pack, unpack, type EpisodeRollout } from '../attackers/rollouts.js';
 import type { LearnerSpec, LearningAttacker, Transition } from '../attackers/learner.js';
 import { Detector } from '../defenders/detector.js';
 import { createDefense, type DefenderKind } from '../defenders/registry.js';
-import { compiledWorkerPath } from '../shared/worker-path.js';
+import { episodeRows } from '../defenders/collect.js';
+import { compiledWorkerPath, contiguousChunks } from '../shared/worker-path.js';
 
 export interface DefendedRolloutTask {
   scenario: Scenario;
@@ -77,17 +77,10 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
     buf = [];
     const res = runEpisode(env, { ...defense.policies, [agent]: actor }, seed);
     episodes.push({ ...pack(index, seed, buf, task.learner.obsSize, task.learner.nActions), outcome: res.outcome, return: res.returns[agent] ?? 0, steps: res.steps, duration: res.duration });
-    const rng = new Rng(task.rowSeed).split(index);
-    for (let k = 0; k < env.windowsClosed; k++) {
-      const { features, labels } = env.readWindow(k);
-      for (let h = 0; h < labels.length; h++) {
-        const attack = labels[h]! > 0;
-        if (!attack && rng.next() >= task.benignShare) continue;
-        for (let f = 0; f < N_FEATURES; f++) X.push(features[h * N_FEATURES + f]!);
-        y.push(attack ? 1 : 0);
-        w.push(attack ? 1 : 1 / task.benignShare);
-      }
-    }
+    const rows = episodeRows(env, new Rng(task.rowSeed).split(index), task.benignShare);
+    for (const x of rows.X) X.push(x);
+    for (const v of rows.y) y.push(v);
+    for (const v of rows.w) w.push(v);
   }
   actor.sink = null;
   return { episodes, X: Float32Array.from(X), y: Int32Array.from(y), w: Float32Array.from(w) };
@@ -111,9 +104,7 @@ export class DefendedRolloutPool {
     if (!this.file) return [await runDefendedRollouts({ ...base, weights, episodes })];
     this.pool ??= new Piscina<DefendedRolloutTask, DefendedRolloutResult>({ filename: this.file, minThreads: this.workers, maxThreads: this.workers, idleTimeout: 30_000 });
     const pool = this.pool;
-    const chunks: [number, number][][] = Array.from({ length: Math.min(this.workers, episodes.length) }, () => []);
-    episodes.forEach((e, k) => chunks[Math.floor((k * chunks.length) / episodes.length)]!.push(e));
-    return Promise.all(chunks.map((eps) => {
+    return Promise.all(contiguousChunks(episodes, this.workers).map((eps) => {
       const wc = weights.slice();
       return pool.run({ ...base, weights: wc, episodes: eps }, { transferList: [wc.buffer] });
     }));
@@ -130,11 +121,7 @@ export function learnFromRollouts(learner: LearningAttacker, results: DefendedRo
   const eps = results.flatMap((r) => r.episodes).sort((a, b) => a.index - b.index);
   let grads = 0;
   if (learner.kind === 'dqn') {
-    let added = 0;
-    for (const ep of eps) for (const t of unpack(ep, learner.obsSize, learner.nActions)) {
-      learner.addTransition(t);
-      added++;
-    }
+    const added = addRollouts(learner, { episodes: eps });
     const freq = Number(learner.spec().hyperparameters.trainFrequency ?? 4);
     for (let k = 0; k < Math.round(added / freq); k++) if (learner.trainStep() !== null) grads++;
     return grads;
