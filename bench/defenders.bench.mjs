@@ -1,4 +1,4 @@
-// Random forest fit/predict benchmark: our histogram forest (dist/defenders/random-forest.js) with 2 worker
+// Random forest fit/predict benchmark: our histogram forest (dist/detectors/random-forest.js) with 2 worker
 // threads and in one thread, against scikit-learn's RandomForestClassifier on the same data in the same run
 // when Debian's python3-sklearn is installed. Prints one JSON line per figure.
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { RandomForest, closeForestPool } from '../dist/defenders/random-forest.js';
+import { RandomForest, closeForestPool } from '../dist/detectors/random-forest.js';
 import { Rng } from '../dist/shared/prng.js';
 
 const N_TRAIN = 20_000;

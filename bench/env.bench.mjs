@@ -5,8 +5,8 @@ import { generateScenario } from '../dist/range/generate.js';
 import { loadScenario } from '../dist/range/presets.js';
 import { RangeEnv } from '../dist/range/env.js';
 import { runEpisode } from '../dist/range/agent.js';
-import { RandomAttacker } from '../dist/attackers/baselines.js';
-import { RandomDefender } from '../dist/defenders/baselines.js';
+import { RandomAttacker } from '../dist/range/baselines.js';
+import { RandomDefender } from '../dist/range/baselines.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const nets = [

@@ -34,23 +34,24 @@ export { AttackerActionLayout, DefenderActionLayout, DEFENDER_ACTIONS } from './
 export { runEpisode, sampleMasked, type Policy, type ActContext, type EpisodeResult } from './range/agent.js';
 
 // Attackers.
-export { RandomAttacker, ScriptedAttacker } from './attackers/baselines.js';
+export { RandomAttacker, ScriptedAttacker } from './range/baselines.js';
 export { createAttacker, attackerKinds, loadLearningAttacker, type AttackerKind } from './attackers/registry.js';
 export { DqnAttacker } from './attackers/dqn.js';
 export { PgAttacker } from './attackers/policy-gradient.js';
 export type { LearningAttacker } from './attackers/learner.js';
 
 // Defenders.
-export { NoopDefender, RandomDefender } from './defenders/baselines.js';
-export { Detector, DETECTOR_KINDS, scoreDetections, type DetectorKind, type LabelledData, type DetectionScores } from './defenders/detector.js';
-export { RandomForest } from './defenders/random-forest.js';
-export { Autoencoder } from './defenders/autoencoder.js';
+export { NoopDefender, RandomDefender } from './range/baselines.js';
+export { Detector, DETECTOR_KINDS, type DetectorKind, type LabelledData } from './detectors/detector.js';
+export { scoreDetections, type DetectionScores } from './shared/stats.js';
+export { RandomForest } from './detectors/random-forest.js';
+export { Autoencoder } from './detectors/autoencoder.js';
 export { createDefense, DEFENDER_KINDS, DEFENSE_PARAMS, type DefenderKind, type Defense } from './defenders/registry.js';
 export { DefenderTeam, type TeamConfig, type WindowScorer } from './defenders/team.js';
 export { loadRules, RuleScorer } from './defenders/rules.js';
-export { collectTelemetry } from './defenders/collect.js';
-export { loadFlowCsv, detectFormat, type FlowDataset } from './defenders/datasets.js';
-export { episodeMetrics, DetectionRecorder, type EpisodeMetrics } from './defenders/metrics.js';
+export { collectTelemetry } from './train/collect.js';
+export { loadFlowCsv, detectFormat, type FlowDataset } from './detectors/datasets.js';
+export { episodeMetrics, DetectionRecorder, type EpisodeMetrics } from './range/metrics.js';
 
 // Co-training and experiments.
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';

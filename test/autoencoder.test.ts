@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Autoencoder, maxF1Threshold, quantile, defaultHidden } from '../src/defenders/autoencoder.js';
+import { Autoencoder, maxF1Threshold, quantile, defaultHidden } from '../src/detectors/autoencoder.js';
 import { initTf, tf } from '../src/nn/runtime.js';
 import { CyrangeError } from '../src/shared/errors.js';
 import { Rng } from '../src/shared/prng.js';

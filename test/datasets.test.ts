@@ -16,7 +16,7 @@ import {
   splitCsvLine,
   type FlowDataset,
   type LoadProgress,
-} from '../src/defenders/datasets.js';
+} from '../src/detectors/datasets.js';
 import { CyrangeError } from '../src/shared/errors.js';
 
 const CICIDS_HEADER =

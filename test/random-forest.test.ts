@@ -1,8 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RandomForestClassifier } from 'ml-random-forest';
-import { binRows, closeForestPool, computeBinEdges, fitTree, forestWorkerPath, RandomForest, treeRng, type TreeFitData } from '../src/defenders/random-forest.js';
+import { binRows, closeForestPool, computeBinEdges, fitTree, forestWorkerPath, RandomForest, treeRng, type TreeFitData } from '../src/detectors/random-forest.js';
 import { CyrangeError } from '../src/shared/errors.js';
 import { Rng } from '../src/shared/prng.js';
 
@@ -194,15 +192,9 @@ describe('RandomForest determinism', () => {
     expect(Array.from(c.predictProba(data.X, data.nRows))).not.toEqual(Array.from(a.predictProba(data.X, data.nRows)));
   });
 
-  // Piscina workers run the compiled JS in dist/ (npm test builds it first).
-  const worker = forestWorkerPath();
-  const src = fileURLToPath(new URL('../src/defenders/random-forest.ts', import.meta.url));
-  const built = fileURLToPath(new URL('../dist/defenders/random-forest.js', import.meta.url));
-  const stale = worker !== null && existsSync(built) && statSync(built).mtimeMs < statSync(src).mtimeMs;
-  if (worker === null) console.warn('random-forest test: dist/defenders/random-forest-worker.js is missing (run `npm run build`); skipping workers 0 vs 2');
-  else if (stale) console.warn('random-forest test: dist/defenders/random-forest.js is older than the source (run `npm run build`); skipping workers 0 vs 2');
-
-  it.skipIf(worker === null || stale)('workers 0 and 2 give identical forests', async () => {
+  // Piscina workers run the compiled JS in dist/ (vitest's global setup builds it).
+  it('workers 0 and 2 give identical forests', async () => {
+    expect(forestWorkerPath()).not.toBeNull();
     const inThread = await RandomForest.fit(data.X, data.nRows, data.nCols, data.y, 2, { ...opts, workers: 0 });
     const pooled = await RandomForest.fit(data.X, data.nRows, data.nCols, data.y, 2, { ...opts, workers: 2 });
     expect(pooled.toJSON()).toEqual(inThread.toJSON());

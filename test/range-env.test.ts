@@ -5,8 +5,8 @@ import { ATTACKER_GLOBAL_FEATURES, ATTACKER_HOST_FEATURES, RangeEnv, type Action
 import { runEpisode, type Policy } from '../src/range/agent.js';
 import { PRIV_ROOT, PRIV_USER } from '../src/range/network.js';
 import { N_FEATURES } from '../src/range/telemetry.js';
-import { RandomAttacker, ScriptedAttacker } from '../src/attackers/baselines.js';
-import { NoopDefender, RandomDefender } from '../src/defenders/baselines.js';
+import { RandomAttacker, ScriptedAttacker } from '../src/range/baselines.js';
+import { NoopDefender, RandomDefender } from '../src/range/baselines.js';
 import { Rng } from '../src/shared/prng.js';
 import { sampleMasked } from '../src/range/agent.js';
 

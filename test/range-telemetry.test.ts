@@ -3,8 +3,8 @@ import { loadScenario } from '../src/range/presets.js';
 import { RangeEnv } from '../src/range/env.js';
 import { runEpisode, type Policy } from '../src/range/agent.js';
 import { FEATURES, N_FEATURES, STAGE, TelemetryModel } from '../src/range/telemetry.js';
-import { ScriptedAttacker } from '../src/attackers/baselines.js';
-import { NoopDefender } from '../src/defenders/baselines.js';
+import { ScriptedAttacker } from '../src/range/baselines.js';
+import { NoopDefender } from '../src/range/baselines.js';
 import { mean } from '../src/shared/stats.js';
 
 const F = (name: (typeof FEATURES)[number]): number => FEATURES.indexOf(name);

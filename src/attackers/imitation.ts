@@ -13,8 +13,8 @@ import { runEpisode, type ActContext, type Policy } from '../range/agent.js';
 import type { Action, Observation } from '../range/env.js';
 import { initTf } from '../nn/runtime.js';
 import { buildMlp, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
-import { NoopDefender } from '../defenders/baselines.js';
-import { ScriptedAttacker } from './baselines.js';
+import { NoopDefender } from '../range/baselines.js';
+import { ScriptedAttacker } from '../range/baselines.js';
 import { maskedArgmax, type LearningAttacker } from './learner.js';
 
 export interface DemoOptions {

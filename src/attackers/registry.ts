@@ -8,7 +8,7 @@ import { CyrangeError } from '../shared/errors.js';
 import { initTf } from '../nn/runtime.js';
 import type { Policy } from '../range/agent.js';
 import type { RangeEnv } from '../range/env.js';
-import { RandomAttacker, ScriptedAttacker } from './baselines.js';
+import { RandomAttacker, ScriptedAttacker } from '../range/baselines.js';
 import { DqnAttacker, DQN_DEFAULTS, type DqnConfig } from './dqn.js';
 import { hyperparametersFrom, readManifest, type LearningAttacker } from './learner.js';
 import { PgAttacker, PG_DEFAULTS, type PgConfig } from './policy-gradient.js';

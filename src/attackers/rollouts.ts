@@ -23,7 +23,7 @@ import { runEpisode, type EpisodeOutcome, type Policy } from '../range/agent.js'
 import { RangeEnv } from '../range/env.js';
 import { loadScenario } from '../range/presets.js';
 import type { Scenario } from '../range/scenario.js';
-import { NoopDefender, RandomDefender } from '../defenders/baselines.js';
+import { NoopDefender, RandomDefender } from '../range/baselines.js';
 import { DqnAttacker } from './dqn.js';
 import type { LearnerMode, LearnerSpec, LearningAttacker, Transition } from './learner.js';
 import { PgAttacker } from './policy-gradient.js';
@@ -201,7 +201,7 @@ export async function runRolloutTask(task: RolloutTask): Promise<RolloutTaskResu
 
 /** The compiled worker file, or null when there is none (then rollouts run in this thread). */
 export function rolloutWorkerPath(): string | null {
-  return compiledWorkerPath(import.meta.url, 'attackers', 'rollout-worker.js');
+  return compiledWorkerPath(import.meta.url, 'rollout-worker.js');
 }
 
 export interface RolloutPoolOptions {

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadScenario } from '../range/presets.js';
 import { FEATURES } from '../range/telemetry.js';
-import type { DetectorKind, LabelledData } from '../defenders/detector.js';
-import type { FeatureSchemaLike } from '../defenders/datasets.js';
+import type { DetectorKind, LabelledData } from '../detectors/detector.js';
+import type { FeatureSchemaLike } from '../detectors/datasets.js';
 import { CyrangeError } from '../shared/errors.js';
 
 // Heavy modules (tfjs, the forest, mathjs) load only when a command runs, so `cyrange --help` and the
@@ -42,10 +42,10 @@ export function registerDefenders(program: Command): void {
     .action(
       guard(async (o: TrainOpts) => {
         const src = sourceOf(o);
-        const { collectTelemetry } = await import('../defenders/collect.js');
-        const { Detector } = await import('../defenders/detector.js');
-        const { featureSchemaOf, loadFlowCsv } = await import('../defenders/datasets.js');
-        const { closeForestPool } = await import('../defenders/random-forest.js');
+        const { collectTelemetry } = await import('../train/collect.js');
+        const { Detector } = await import('../detectors/detector.js');
+        const { featureSchemaOf, loadFlowCsv } = await import('../detectors/datasets.js');
+        const { closeForestPool } = await import('../detectors/random-forest.js');
         const { initTf } = await import('../nn/runtime.js');
         let data: LabelledData;
         let training: Record<string, unknown>;
@@ -80,9 +80,10 @@ export function registerDefenders(program: Command): void {
     .action(
       guard(async (o: EvalOpts) => {
         const src = sourceOf(o);
-        const { collectTelemetry } = await import('../defenders/collect.js');
-        const { Detector, scoreDetections } = await import('../defenders/detector.js');
-        const { loadFlowCsv } = await import('../defenders/datasets.js');
+        const { collectTelemetry } = await import('../train/collect.js');
+        const { Detector } = await import('../detectors/detector.js');
+        const { scoreDetections } = await import('../shared/stats.js');
+        const { loadFlowCsv } = await import('../detectors/datasets.js');
         const { detector, manifest } = await Detector.load(o.model);
         let X: Float32Array;
         let y: Int32Array;

@@ -16,7 +16,7 @@ import { CyrangeError } from '../shared/errors.js';
 import { VERSION } from '../version.js';
 import { loadScenario } from '../range/presets.js';
 import { FEATURES, N_FEATURES } from '../range/telemetry.js';
-import type { LabelledData, Detector } from '../defenders/detector.js';
+import type { LabelledData, Detector } from '../detectors/detector.js';
 import type { RoundRecord } from '../train/cotrain.js';
 import { guard, intFlag } from './common.js';
 
@@ -133,9 +133,9 @@ export function registerTrain(program: Command): void {
 
 async function trainCommand(o: TrainOpts): Promise<void> {
   const { coTrain } = await import('../train/cotrain.js');
-  const { Detector } = await import('../defenders/detector.js');
+  const { Detector } = await import('../detectors/detector.js');
   const { loadLearningAttacker } = await import('../attackers/registry.js');
-  const { closeForestPool } = await import('../defenders/random-forest.js');
+  const { closeForestPool } = await import('../detectors/random-forest.js');
   const scenario = loadScenario(o.env);
   if (o.hyperparameters) {
     if (o.attacker !== 'dqn' && o.attacker !== 'pg') throw new CyrangeError(`--hyperparameters: only learning attackers (dqn, pg) take hyperparameters, not ${o.attacker}`);
@@ -263,9 +263,9 @@ interface EvalOpts { model: string; env: string; defender: string; detector?: st
 
 async function evaluateCommand(o: EvalOpts): Promise<void> {
   const { loadLearningAttacker } = await import('../attackers/registry.js');
-  const { Detector } = await import('../defenders/detector.js');
+  const { Detector } = await import('../detectors/detector.js');
   const { createDefense, ML_DEFENDERS } = await import('../defenders/registry.js');
-  const { collectTelemetry } = await import('../defenders/collect.js');
+  const { collectTelemetry } = await import('../train/collect.js');
   const { RangeEnv } = await import('../range/env.js');
   const { runEpisode } = await import('../range/agent.js');
   const { mean } = await import('../shared/stats.js');
@@ -283,7 +283,7 @@ async function evaluateCommand(o: EvalOpts): Promise<void> {
     if (dd) detector = (await Detector.load(dd)).detector;
     else {
       const data = collectTelemetry(scenario, { episodes: 6, seed: o.seed });
-      detector = (await Detector.train(o.defender as import('../defenders/detector.js').DetectorKind, data, { seed: o.seed })).detector;
+      detector = (await Detector.train(o.defender as import('../detectors/detector.js').DetectorKind, data, { seed: o.seed })).detector;
     }
     if (detector.kind !== o.defender) throw new CyrangeError(`${o.detector ?? o.model}: kind: the detector is ${detector.kind}, --defender is ${o.defender}`);
   }

@@ -14,9 +14,9 @@
  */
 import type { Policy } from '../range/agent.js';
 import type { RangeEnv } from '../range/env.js';
-import { NoopDefender, RandomDefender } from './baselines.js';
-import type { Detector } from './detector.js';
-import { DetectionRecorder } from './metrics.js';
+import { NoopDefender, RandomDefender } from '../range/baselines.js';
+import type { Detector } from '../detectors/detector.js';
+import { DetectionRecorder } from '../range/metrics.js';
 import { RuleScorer, loadRules, type RuleSet } from './rules.js';
 import { DefenderTeam, type TeamConfig, type WindowScorer } from './team.js';
 

@@ -15,7 +15,7 @@ import { Rng } from '../shared/prng.js';
 import type { ActContext, Policy } from '../range/agent.js';
 import type { Action, AlertMsg, DefenderObservation, Observation, RangeEnv } from '../range/env.js';
 import type { DefenderActionKind } from '../range/actions.js';
-import { DetectionRecorder } from './metrics.js';
+import { DetectionRecorder } from '../range/metrics.js';
 
 /** Scores the hosts of one agent for one closed telemetry window; null = no evaluation at this window. */
 export interface WindowScorer {

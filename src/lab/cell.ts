@@ -1,7 +1,7 @@
 /**
  * One grid cell of an experiment: a scenario, an attacker kind, a defender kind and a seed, run with a
  * training budget (co-training rounds for learning attackers, telemetry episodes for ML detectors) and
- * evaluated frozen on fresh seeds. Returns per-episode metrics (defined in src/defenders/metrics.ts).
+ * evaluated frozen on fresh seeds. Returns per-episode metrics (defined in src/range/metrics.ts).
  * Runs in whatever thread calls it (the runner calls it on piscina workers).
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
@@ -11,9 +11,9 @@ import { createLearningAttacker, loadLearningAttacker, type AttackerKind } from 
 import { pretrainFromDemonstrations } from '../attackers/imitation.js';
 import type { LearningAttacker } from '../attackers/learner.js';
 import { RangeEnv } from '../range/env.js';
-import { Detector, type DetectorKind } from '../defenders/detector.js';
-import { collectTelemetry } from '../defenders/collect.js';
-import type { EpisodeMetrics } from '../defenders/metrics.js';
+import { Detector, type DetectorKind } from '../detectors/detector.js';
+import { collectTelemetry } from '../train/collect.js';
+import type { EpisodeMetrics } from '../range/metrics.js';
 import { ML_DEFENDERS, type DefenderKind } from '../defenders/registry.js';
 import { coTrain, type RoundRecord } from '../train/cotrain.js';
 import { currentTfRuntime } from '../nn/runtime.js';

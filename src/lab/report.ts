@@ -16,7 +16,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CyrangeError } from '../shared/errors.js';
 import { anovaOneWay, ci95, holmAdjust, mean, welchTTest } from '../shared/stats.js';
-import type { EpisodeMetrics } from '../defenders/metrics.js';
+import type { EpisodeMetrics } from '../range/metrics.js';
 import type { CellBudget, CellResult } from './cell.js';
 import { cellId, type ExperimentSpec } from './spec.js';
 import { coTrainingCurvesSvg, f1BySizeSvg, latencyBySizeSvg, type CurvePoint } from './plots.js';
@@ -106,7 +106,7 @@ export function readManifest(dir: string): RunManifest | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Metric definitions (mirrors the doc comment of src/defenders/metrics.ts)
+// Metric definitions (mirrors the doc comment of src/range/metrics.ts)
 // ---------------------------------------------------------------------------------------------
 
 export const METRIC_DEFINITIONS: readonly { key: MetricKey | 'detectionLatency' | 'attackerSuccess'; label: string; unit: string; definition: string }[] = [

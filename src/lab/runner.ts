@@ -88,7 +88,7 @@ function testFailures(): Map<string, TestFailMode> {
 
 /** The compiled worker, or null (then cells run in this thread, one at a time). Piscina runs plain JS. */
 export function runnerWorkerPath(): string | null {
-  return compiledWorkerPath(import.meta.url, 'lab', 'runner-worker.js');
+  return compiledWorkerPath(import.meta.url, 'runner-worker.js');
 }
 
 function gitCommit(): string | null {

@@ -244,3 +244,31 @@ export function fpr(fp: number, tn: number): number {
   checkCount('tn', tn);
   return fp + tn === 0 ? NaN : fp / (fp + tn);
 }
+
+/** Confusion counts of binary predictions against labels (optionally weighted), with precision, recall, F1 and FPR. */
+export interface DetectionScores {
+  rows: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  fpr: number;
+}
+
+export function scoreDetections(pred: ArrayLike<number>, y: ArrayLike<number>, weights?: ArrayLike<number>): DetectionScores {
+  let tp = 0, fp = 0, fn = 0, tn = 0;
+  for (let i = 0; i < pred.length; i++) {
+    const p = pred[i]! > 0, a = y[i]! > 0;
+    const w = weights ? weights[i]! : 1;
+    if (p && a) tp += w;
+    else if (p) fp += w;
+    else if (a) fn += w;
+    else tn += w;
+  }
+  if (weights) [tp, fp, fn, tn] = [tp, fp, fn, tn].map((x) => Math.round(x)) as [number, number, number, number];
+  const { precision, recall, f1 } = precisionRecallF1(tp, fp, fn);
+  return { rows: pred.length, tp, fp, fn, tn, precision, recall, f1, fpr: fpr(fp, tn) };
+}

@@ -7,11 +7,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
- * `callerUrl` is the caller's import.meta.url, `dir` its folder under src/ (e.g. "train"), `file` the
- * worker's compiled name. Returns the path, or null when it has not been built.
+ * `callerUrl` is the caller's import.meta.url, `file` the worker's compiled name (beside the caller).
+ * Returns the path, or null when it has not been built.
  */
-export function compiledWorkerPath(callerUrl: string, dir: string, file: string): string | null {
-  const url = callerUrl.endsWith('.ts') ? new URL(`../../dist/${dir}/${file}`, callerUrl) : new URL(`./${file}`, callerUrl);
+export function compiledWorkerPath(callerUrl: string, file: string): string | null {
+  const fromSource = callerUrl.endsWith('.ts');
+  const base = fromSource ? callerUrl.replace(/\/src\/([^/]+)\/[^/]+\.ts$/, '/dist/$1/x.js') : callerUrl;
+  if (fromSource && base === callerUrl) throw new Error(`compiledWorkerPath: ${callerUrl} is not a file directly under src/<layer>/`);
+  const url = new URL(`./${file}`, base);
   const path = fileURLToPath(url);
   return existsSync(path) ? path : null;
 }

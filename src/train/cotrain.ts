@@ -18,9 +18,9 @@ import { N_FEATURES } from '../range/telemetry.js';
 import { createAttacker, type AttackerKind } from '../attackers/registry.js';
 import { isLearningAttacker, type LearningAttacker } from '../attackers/learner.js';
 import { pretrainFromDemonstrations } from '../attackers/imitation.js';
-import { collectTelemetry, episodeRows } from '../defenders/collect.js';
-import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../defenders/detector.js';
-import { episodeMetrics, type EpisodeMetrics } from '../defenders/metrics.js';
+import { collectTelemetry, episodeRows } from './collect.js';
+import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../detectors/detector.js';
+import { episodeMetrics, type EpisodeMetrics } from '../range/metrics.js';
 import { createDefense, ML_DEFENDERS, type DefenderKind } from '../defenders/registry.js';
 import { DefendedRolloutPool, learnFromRollouts } from './rollouts.js';
 

@@ -16,9 +16,9 @@ import { runEpisode } from '../range/agent.js';
 import { initTf } from '../nn/runtime.js';
 import { actorFor, addRollouts, pack, unpack, type EpisodeRollout } from '../attackers/rollouts.js';
 import type { LearnerSpec, LearningAttacker, Transition } from '../attackers/learner.js';
-import { Detector } from '../defenders/detector.js';
+import { Detector } from '../detectors/detector.js';
 import { createDefense, type DefenderKind } from '../defenders/registry.js';
-import { episodeRows } from '../defenders/collect.js';
+import { episodeRows } from './collect.js';
 import { compiledWorkerPath, contiguousChunks } from '../shared/worker-path.js';
 
 export interface DefendedRolloutTask {
@@ -87,7 +87,7 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
 }
 
 export function defendedRolloutWorkerPath(): string | null {
-  return compiledWorkerPath(import.meta.url, 'train', 'rollout-worker.js');
+  return compiledWorkerPath(import.meta.url, 'rollout-worker.js');
 }
 
 /** A pool of rollout workers for co-training (falls back to this thread without a compiled worker). */

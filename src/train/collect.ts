@@ -8,8 +8,8 @@ import type { Scenario } from '../range/scenario.js';
 import { RangeEnv } from '../range/env.js';
 import { runEpisode, type Policy } from '../range/agent.js';
 import { FEATURES, N_FEATURES, STAGES } from '../range/telemetry.js';
-import { RandomAttacker, ScriptedAttacker } from '../attackers/baselines.js';
-import type { LabelledData } from './detector.js';
+import { RandomAttacker, ScriptedAttacker } from '../range/baselines.js';
+import type { LabelledData } from '../detectors/detector.js';
 
 export interface CollectOptions {
   episodes: number;

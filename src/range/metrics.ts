@@ -12,9 +12,9 @@
  * - attack chain length: distinct hosts compromised before the first response against the attacker;
  * - cost of responses to healthy hosts: business cost of actions on hosts the attack had not touched.
  */
-import type { EpisodeResult } from '../range/agent.js';
-import type { RangeEnv } from '../range/env.js';
-import { scoreDetections, type DetectionScores } from './detector.js';
+import { scoreDetections, type DetectionScores } from '../shared/stats.js';
+import type { EpisodeResult } from './agent.js';
+import type { RangeEnv } from './env.js';
 
 /** Host-windows a defence flagged as malicious during an episode. */
 export class DetectionRecorder {

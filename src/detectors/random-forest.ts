@@ -658,7 +658,7 @@ let pool: Piscina<ForestWorkerTask, FlatTree[]> | null = null;
  * TypeScript source (under vitest), use the build in dist/defenders/ instead.
  */
 export function forestWorkerPath(): string | null {
-  return compiledWorkerPath(import.meta.url, 'defenders', 'random-forest-worker.js');
+  return compiledWorkerPath(import.meta.url, 'random-forest-worker.js');
 }
 
 function getPool(threads: number, file: string): Piscina<ForestWorkerTask, FlatTree[]> {

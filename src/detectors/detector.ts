@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '../shared/prng.js';
 import { CyrangeError } from '../shared/errors.js';
 import { packageVersions, VERSION } from '../version.js';
-import { fpr as fprOf, precisionRecallF1 } from '../shared/stats.js';
+import { scoreDetections, type DetectionScores } from '../shared/stats.js';
 import { RandomForest, type RandomForestOptions } from './random-forest.js';
 import { Autoencoder, quantile, type AutoencoderOptions } from './autoencoder.js';
 import { checkSchema, fitSchema, normalize, type FeatureSchema } from './features.js';
@@ -52,33 +52,6 @@ export interface DetectorTrainOptions {
   aeThreshold?: number | 'validation';
   /** Cap on benign rows the autoencoder trains on (20,000). */
   aeMaxRows?: number;
-}
-
-export interface DetectionScores {
-  rows: number;
-  tp: number;
-  fp: number;
-  fn: number;
-  tn: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  fpr: number;
-}
-
-export function scoreDetections(pred: ArrayLike<number>, y: ArrayLike<number>, weights?: ArrayLike<number>): DetectionScores {
-  let tp = 0, fp = 0, fn = 0, tn = 0;
-  for (let i = 0; i < pred.length; i++) {
-    const p = pred[i]! > 0, a = y[i]! > 0;
-    const w = weights ? weights[i]! : 1;
-    if (p && a) tp += w;
-    else if (p) fp += w;
-    else if (a) fn += w;
-    else tn += w;
-  }
-  if (weights) [tp, fp, fn, tn] = [tp, fp, fn, tn].map((x) => Math.round(x)) as [number, number, number, number];
-  const { precision, recall, f1 } = precisionRecallF1(tp, fp, fn);
-  return { rows: pred.length, tp, fp, fn, tn, precision, recall, f1, fpr: fprOf(fp, tn) };
 }
 
 export interface DetectorManifest {

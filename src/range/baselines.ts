@@ -1,11 +1,12 @@
 /**
- * Baseline attackers: a random attacker (uniform over allowed actions) and a scripted kill-chain
+ * Baseline agents. Attackers: a random attacker (uniform over allowed actions) and a scripted kill-chain
  * attacker in a noisy and a stealthy variant. They see only what the env lets an attacker know: the
  * action mask and its own knowledge (discovered hosts, scans, footholds, stolen credentials).
+ * Defenders: a no-op defender (monitors forever) and a random one (for benchmarks and sanity rows).
  */
 import { Rng } from '../shared/prng.js';
-import { sampleMasked, type ActContext, type Policy } from '../range/agent.js';
-import type { Action, Observation, RangeEnv, StepResult } from '../range/env.js';
+import { sampleMasked, type ActContext, type Policy } from './agent.js';
+import type { Action, Observation, RangeEnv, StepResult } from './env.js';
 
 export class RandomAttacker implements Policy {
   private rng = new Rng(0);
@@ -99,5 +100,24 @@ export class ScriptedAttacker implements Policy {
   private zoneScans = new Map<number, number>();
   observe(result: StepResult, agent: string): void {
     for (const e of result.events) if (e.type === 'attack' && e.agent === agent && e.action === 'scanZone' && e.zone !== null) this.zoneScans.set(e.zone, (this.zoneScans.get(e.zone) ?? 0) + 1);
+  }
+}
+
+// ------------------------------------------------------------------ baseline defenders
+export class NoopDefender implements Policy {
+  act(): Action {
+    return 0;
+  }
+}
+
+export class RandomDefender implements Policy {
+  private rng = new Rng(0);
+  /** `actShare`: probability of a response instead of monitoring at each decision. */
+  constructor(private readonly actShare = 0.02) {}
+  reset(ctx: { seed: number }): void {
+    this.rng = new Rng(ctx.seed).split('random-defender');
+  }
+  act(_obs: Observation, ctx: ActContext): Action {
+    return sampleMasked(ctx.mask, this.rng, 1 - this.actShare);
   }
 }
