@@ -35,7 +35,9 @@ export { runEpisode, sampleMasked, type Policy, type ActContext, type EpisodeRes
 
 // Attackers.
 export { RandomAttacker, ScriptedAttacker } from './range/baselines.js';
-export { createAttacker, attackerKinds, loadLearningAttacker, type AttackerKind } from './attackers/registry.js';
+export { createAttacker, registerAttacker, attackerKinds, attackerRegistry, isLearningKind, loadLearningAttacker, type AttackerKind, type AttackerEntry, type CreateAttackerOptions } from './attackers/registry.js';
+export { Registry, type RegistryOptions } from './shared/registry.js';
+export { resolvePlugins, loadPlugins } from './shared/plugins.js';
 export { DqnAttacker } from './attackers/dqn.js';
 export { PgAttacker } from './attackers/policy-gradient.js';
 export type { LearningAttacker } from './attackers/learner.js';
@@ -46,7 +48,7 @@ export { Detector, DETECTOR_KINDS, type DetectorKind, type LabelledData } from '
 export { scoreDetections, type DetectionScores } from './shared/stats.js';
 export { RandomForest } from './detectors/random-forest.js';
 export { Autoencoder } from './detectors/autoencoder.js';
-export { createDefense, DEFENDER_KINDS, DEFENSE_PARAMS, type DefenderKind, type Defense } from './defenders/registry.js';
+export { createDefense, registerDefense, defenseKinds, defenseDetector, defenseRegistry, DEFENSE_PARAMS, type DefenderKind, type Defense, type DefenseEntry, type DefenseOptions } from './defenders/registry.js';
 export { DefenderTeam, type TeamConfig, type WindowScorer } from './defenders/team.js';
 export { loadRules, RuleScorer } from './defenders/rules.js';
 export { collectTelemetry } from './train/collect.js';

@@ -327,7 +327,7 @@ describe('registry', () => {
   it('creates every kind and refuses unknown ones', async () => {
     const env = new RangeEnv(generateScenario({ hosts: 20, seed: 1, timeLimit: 60 }), { telemetry: false });
     env.reset({ seed: 1 });
-    for (const k of attackerKinds) {
+    for (const k of attackerKinds()) {
       const p = await createAttacker(k, { env, seed: 1, hyperparameters: {} });
       const r = runEpisode(env, { [env.attackerIds[0]!]: p }, 3);
       expect(['exfiltration', 'contained', 'timeout']).toContain(r.outcome);

@@ -55,8 +55,8 @@ describe('experiment specs', () => {
   });
 
   it('gives one-line errors naming the file and the field', () => {
-    expect(errorOf(() => parseExperimentSpec({ ...good, attackers: ['dqn', 'hacker'] }, 'e.json')).message).toMatch(/^e\.json: attackers\[1\]: expected one of "random", "scripted"/);
-    expect(errorOf(() => parseExperimentSpec({ ...good, defenders: ['rf', 'magic'] }, 'e.json')).message).toMatch(/^e\.json: defenders\[1\]: expected one of .*"rule-mas"/);
+    expect(errorOf(() => parseExperimentSpec({ ...good, attackers: ['dqn', 'hacker'] }, 'e.json')).message).toMatch(/^e\.json: attackers\[1\]: unknown attacker kind "[^"]*" \(known: random, scripted, scripted-stealthy, dqn, pg\)$/);
+    expect(errorOf(() => parseExperimentSpec({ ...good, defenders: ['rf', 'magic'] }, 'e.json')).message).toMatch(/^e\.json: defenders\[1\]: unknown defence kind "magic" \(known: .*rule-mas.*\)$/);
     expect(errorOf(() => parseExperimentSpec({ ...good, budget: { rounds: 1 } }, 'e.json')).message).toMatch(/^e\.json: budget\.trainEpisodes: /);
     expect(errorOf(() => parseExperimentSpec({ ...good, colour: 'red' }, 'e.json')).message).toBe('e.json: (root): unknown field(s) "colour"');
     expect(errorOf(() => parseExperimentSpec({ ...good, seeds: [1, 1] }, 'e.json')).message).toBe('e.json: seeds[1]: duplicate "1"');

@@ -109,9 +109,10 @@ export interface LearnerSpec {
   hyperparameters: Record<string, unknown>;
 }
 
+/** A learning attacker of any kind (built-in or a plugin's): it has training counters and a trainStep. */
 export function isLearningAttacker(p: Policy): p is LearningAttacker {
-  const k = (p as { kind?: unknown }).kind;
-  return (k === 'dqn' || k === 'pg') && typeof (p as { trainStep?: unknown }).trainStep === 'function';
+  const q = p as { trainStep?: unknown; counters?: unknown; getWeights?: unknown };
+  return typeof q.trainStep === 'function' && typeof q.getWeights === 'function' && typeof q.counters === 'object' && q.counters !== null;
 }
 
 export function freshCounters(): TrainingCounters {

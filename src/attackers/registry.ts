@@ -1,10 +1,12 @@
 /**
- * Attacker kinds by name, as scenario and experiment files give them:
+ * Attacker kinds by name, in an open registry (see shared/registry.ts). Built in:
  *   random, scripted, scripted-stealthy  (baselines)
  *   dqn, pg                              (learning; need the env's observation and action sizes)
- * Learning kinds initialise tfjs first (initTf picks the backend once per process).
+ * Plugins add kinds with `registerAttacker(kind, entry)`; CLI choices and spec validation read
+ * `attackerKinds()`. Learning kinds initialise tfjs first (initTf picks the backend once per process).
  */
 import { CyrangeError } from '../shared/errors.js';
+import { Registry, type RegistryOptions } from '../shared/registry.js';
 import { initTf } from '../nn/runtime.js';
 import type { Policy } from '../range/agent.js';
 import type { RangeEnv } from '../range/env.js';
@@ -13,9 +15,36 @@ import { DqnAttacker, DQN_DEFAULTS, type DqnConfig } from './dqn.js';
 import { hyperparametersFrom, readManifest, type LearningAttacker } from './learner.js';
 import { PgAttacker, PG_DEFAULTS, type PgConfig } from './policy-gradient.js';
 
-export const attackerKinds = ['random', 'scripted', 'scripted-stealthy', 'dqn', 'pg'] as const;
-export type AttackerKind = (typeof attackerKinds)[number];
-export const learningAttackerKinds = ['dqn', 'pg'] as const;
+/** What a registered attacker kind provides. */
+export interface AttackerEntry {
+  /** One line for help texts and `cyrange` listings. */
+  description: string;
+  /**
+   * Learning kinds (create returns a LearningAttacker) train in co-training rounds, take
+   * hyperparameters and are saved and loaded as agent directories.
+   */
+  learning: boolean;
+  create(opts: CreateAttackerOptions): Policy | Promise<Policy>;
+}
+
+export const attackerRegistry = new Registry<AttackerEntry>('attacker');
+
+/** Register an attacker kind (plugins call this when imported). */
+export function registerAttacker(kind: string, entry: AttackerEntry, opts?: RegistryOptions): void {
+  attackerRegistry.register(kind, entry, opts);
+}
+
+/** Registered attacker kinds (built-ins first). */
+export function attackerKinds(): string[] {
+  return attackerRegistry.kinds();
+}
+
+/** Whether `kind` is a registered learning kind. */
+export function isLearningKind(kind: string): boolean {
+  return attackerRegistry.has(kind) && attackerRegistry.get(kind).learning;
+}
+
+export type AttackerKind = string;
 
 export interface CreateAttackerOptions {
   /** Sizes for learning kinds: give them, or an env and the attacker id to read them from. */
@@ -33,8 +62,8 @@ export interface CreateAttackerOptions {
   source?: string;
 }
 
-export function isAttackerKind(k: string): k is AttackerKind {
-  return (attackerKinds as readonly string[]).includes(k);
+export function isAttackerKind(k: string): boolean {
+  return attackerRegistry.has(k);
 }
 
 function sizes(opts: CreateAttackerOptions, kind: string): { obsSize: number; nActions: number } {
@@ -53,23 +82,16 @@ function checkHyperparameters(kind: string, defaults: object, hp: object, where:
   for (const k of Object.keys(hp)) if (!(k in defaults)) throw new CyrangeError(`${where}: hyperparameters.${k}: not a ${kind} hyperparameter (known: ${Object.keys(defaults).join(', ')})`);
 }
 
-/** A policy for `kind`. Unknown kinds throw a CyrangeError naming `opts.source`. */
+/** A policy for `kind`. Unknown kinds throw a CyrangeError naming `opts.source` and the known kinds. */
 export async function createAttacker(kind: string, opts: CreateAttackerOptions = {}): Promise<Policy> {
-  const where = opts.source ?? 'attacker kind';
-  switch (kind) {
-    case 'random':
-      return new RandomAttacker();
-    case 'scripted':
-      return new ScriptedAttacker();
-    case 'scripted-stealthy':
-      return new ScriptedAttacker({ stealthy: true });
-    case 'dqn':
-    case 'pg':
-      return createLearningAttacker(kind, opts);
-    default:
-      throw new CyrangeError(`${where}: unknown attacker kind "${kind}" (expected one of ${attackerKinds.join(', ')})`);
-  }
+  return attackerRegistry.get(kind, opts.source ?? 'attacker kind').create(opts);
 }
+
+registerAttacker('random', { description: 'uniform over allowed actions', learning: false, create: () => new RandomAttacker() });
+registerAttacker('scripted', { description: 'scripted kill chain, fast and noisy', learning: false, create: () => new ScriptedAttacker() });
+registerAttacker('scripted-stealthy', { description: 'scripted kill chain, stealthy scans and the quiet tempo', learning: false, create: () => new ScriptedAttacker({ stealthy: true }) });
+registerAttacker('dqn', { description: 'Double DQN with n-step targets (learning)', learning: true, create: (o) => createLearningAttacker('dqn', o) });
+registerAttacker('pg', { description: 'policy gradient, REINFORCE with a baseline (learning)', learning: true, create: (o) => createLearningAttacker('pg', o) });
 
 export async function createLearningAttacker(kind: 'dqn' | 'pg', opts: CreateAttackerOptions = {}): Promise<LearningAttacker> {
   await initTf();

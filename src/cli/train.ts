@@ -264,7 +264,7 @@ interface EvalOpts { model: string; env: string; defender: string; detector?: st
 async function evaluateCommand(o: EvalOpts): Promise<void> {
   const { loadLearningAttacker } = await import('../attackers/registry.js');
   const { Detector } = await import('../detectors/detector.js');
-  const { createDefense, ML_DEFENDERS } = await import('../defenders/registry.js');
+  const { createDefense, defenseDetector } = await import('../defenders/registry.js');
   const { collectTelemetry } = await import('../train/collect.js');
   const { RangeEnv } = await import('../range/env.js');
   const { runEpisode } = await import('../range/agent.js');
@@ -278,7 +278,7 @@ async function evaluateCommand(o: EvalOpts): Promise<void> {
   const attacker = await loadLearningAttacker(agentDir, { obsSize: env.observationSpace(agentId).shape[0]!, nActions: env.actionSpace(agentId).n });
   attacker.mode = 'eval';
   let detector: Detector | undefined;
-  if ((ML_DEFENDERS as readonly string[]).includes(o.defender)) {
+  if (defenseDetector(o.defender) !== null) {
     const dd = o.detector ?? (existsSync(join(o.model, 'checkpoint', 'detector', 'manifest.json')) ? join(o.model, 'checkpoint', 'detector') : undefined);
     if (dd) detector = (await Detector.load(dd)).detector;
     else {

@@ -1,5 +1,6 @@
 /**
- * Defender kinds, looked up by name from scenario and experiment files:
+ * Defence kinds, in an open registry (see shared/registry.ts; plugins add kinds with
+ * `registerDefense`). Built in:
  *   none          no defence (agents monitor and never act)
  *   random        random responses (a sanity baseline)
  *   rf, autoencoder, ensemble
@@ -12,6 +13,8 @@
  * scale: real SOC processes run over minutes; the range compresses them so a whole intrusion fits in a
  * 15-minute episode, with one factor (about 1 real minute to 1 simulated second) for all of them.
  */
+import { CyrangeError } from '../shared/errors.js';
+import { Registry, type RegistryOptions } from '../shared/registry.js';
 import type { Policy } from '../range/agent.js';
 import type { RangeEnv } from '../range/env.js';
 import { NoopDefender, RandomDefender } from '../range/baselines.js';
@@ -20,9 +23,7 @@ import { DetectionRecorder } from '../range/metrics.js';
 import { RuleScorer, loadRules, type RuleSet } from './rules.js';
 import { DefenderTeam, type TeamConfig, type WindowScorer } from './team.js';
 
-export const DEFENDER_KINDS = ['none', 'random', 'rf', 'autoencoder', 'ensemble', 'rule-mas', 'static-range'] as const;
-export type DefenderKind = (typeof DEFENDER_KINDS)[number];
-export const ML_DEFENDERS: readonly DefenderKind[] = ['rf', 'autoencoder', 'ensemble'];
+export type DefenderKind = string;
 
 export const DEFENSE_PARAMS = {
   /** Agent teams (AI-MAS and rule-based MAS). */
@@ -99,35 +100,81 @@ export class DetectorScorer implements WindowScorer {
   }
 }
 
-/** Build a defence for an env. ML kinds need `detector`; rule kinds load the default rules unless given. */
-export async function createDefense(kind: DefenderKind, env: RangeEnv, opts: DefenseOptions = {}): Promise<Defense> {
-  const windowsOf = (seconds: number): number => Math.max(1, Math.round(seconds / env.windowSeconds));
-  switch (kind) {
-    case 'none':
-      return { kind, policies: Object.fromEntries(env.defenderIds.map((d) => [d, new NoopDefender()])), recorder: null };
-    case 'random':
-      return { kind, policies: Object.fromEntries(env.defenderIds.map((d) => [d, new RandomDefender()])), recorder: null };
-    case 'rf':
-    case 'autoencoder':
-    case 'ensemble': {
-      if (!opts.detector) throw new Error(`defender kind ${kind} needs a trained detector`);
-      if (opts.detector.kind !== kind) throw new Error(`defender kind ${kind} given a ${opts.detector.kind} detector`);
-      const team = new DefenderTeam(env, new DetectorScorer(opts.detector), masConfig(DEFENSE_PARAMS.mas.highConfidence));
-      return { kind, policies: team.policies(), recorder: team.recorder };
-    }
-    case 'rule-mas': {
-      const rules = opts.rules ?? (await loadRules('default'));
-      const team = new DefenderTeam(env, new RuleScorer(rules, windowsOf(DEFENSE_PARAMS.ruleMas.aggregationSeconds), 'rule-mas'), masConfig(2));
-      return { kind, policies: team.policies(), recorder: team.recorder };
-    }
-    case 'static-range': {
-      const rules = opts.rules ?? (await loadRules('default'));
-      const team = new DefenderTeam(env, new RuleScorer(rules, windowsOf(DEFENSE_PARAMS.staticRange.batchSeconds), 'siem'), staticRangeConfig());
-      return { kind, policies: team.policies(), recorder: team.recorder };
-    }
-  }
+/** What a registered defence kind provides. */
+export interface DefenseEntry {
+  /** One line for help texts. */
+  description: string;
+  /**
+   * The detector kind this defence scores with, when it needs a trained detector: callers train one
+   * (or load one) and pass it as `opts.detector`.
+   */
+  detector?: string;
+  create(env: RangeEnv, opts: DefenseOptions): Defense | Promise<Defense>;
 }
 
-export function isDefenderKind(s: string): s is DefenderKind {
-  return (DEFENDER_KINDS as readonly string[]).includes(s);
+export const defenseRegistry = new Registry<DefenseEntry>('defence');
+
+/** Register a defence kind (plugins call this when imported). */
+export function registerDefense(kind: string, entry: DefenseEntry, opts?: RegistryOptions): void {
+  defenseRegistry.register(kind, entry, opts);
+}
+
+/** Registered defence kinds (built-ins first). */
+export function defenseKinds(): string[] {
+  return defenseRegistry.kinds();
+}
+
+/** The detector kind a defence needs trained, or null (unknown kinds throw, naming `where`). */
+export function defenseDetector(kind: string, where?: string): string | null {
+  return defenseRegistry.get(kind, where).detector ?? null;
+}
+
+/** Build a defence for an env. Kinds with a detector need `opts.detector`; rule kinds load the default rules unless given. */
+export async function createDefense(kind: DefenderKind, env: RangeEnv, opts: DefenseOptions = {}): Promise<Defense> {
+  return defenseRegistry.get(kind).create(env, opts);
+}
+
+const windowsOf = (env: RangeEnv, seconds: number): number => Math.max(1, Math.round(seconds / env.windowSeconds));
+
+function mlDefense(kind: string): DefenseEntry {
+  return {
+    description: `AI-MAS: zone agents scoring every window with the ${kind} detector`,
+    detector: kind,
+    create(env, opts) {
+      if (!opts.detector) throw new CyrangeError(`defence ${kind}: needs a trained ${kind} detector`);
+      if (opts.detector.kind !== kind) throw new CyrangeError(`defence ${kind}: given a ${opts.detector.kind} detector`);
+      const team = new DefenderTeam(env, new DetectorScorer(opts.detector), masConfig(DEFENSE_PARAMS.mas.highConfidence));
+      return { kind, policies: team.policies(), recorder: team.recorder };
+    },
+  };
+}
+
+registerDefense('none', {
+  description: 'no defence: agents monitor and never act',
+  create: (env) => ({ kind: 'none', policies: Object.fromEntries(env.defenderIds.map((d) => [d, new NoopDefender()])), recorder: null }),
+});
+registerDefense('random', {
+  description: 'random responses (a sanity baseline)',
+  create: (env) => ({ kind: 'random', policies: Object.fromEntries(env.defenderIds.map((d) => [d, new RandomDefender()])), recorder: null }),
+});
+for (const k of ['rf', 'autoencoder', 'ensemble']) registerDefense(k, mlDefense(k));
+registerDefense('rule-mas', {
+  description: 'rule-based MAS: the same agents and playbook, scoring with static rules per aggregation window',
+  async create(env, opts) {
+    const rules = opts.rules ?? (await loadRules('default'));
+    const team = new DefenderTeam(env, new RuleScorer(rules, windowsOf(env, DEFENSE_PARAMS.ruleMas.aggregationSeconds), 'rule-mas'), masConfig(2));
+    return { kind: 'rule-mas', policies: team.policies(), recorder: team.recorder };
+  },
+});
+registerDefense('static-range', {
+  description: 'static cyber range: a central SIEM on a batch interval, analysts triaging every alert',
+  async create(env, opts) {
+    const rules = opts.rules ?? (await loadRules('default'));
+    const team = new DefenderTeam(env, new RuleScorer(rules, windowsOf(env, DEFENSE_PARAMS.staticRange.batchSeconds), 'siem'), staticRangeConfig());
+    return { kind: 'static-range', policies: team.policies(), recorder: team.recorder };
+  },
+});
+
+export function isDefenderKind(s: string): boolean {
+  return defenseRegistry.has(s);
 }

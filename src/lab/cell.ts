@@ -7,14 +7,14 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from '../range/presets.js';
-import { createLearningAttacker, loadLearningAttacker, type AttackerKind } from '../attackers/registry.js';
+import { createAttacker, isLearningKind, loadLearningAttacker, type AttackerKind } from '../attackers/registry.js';
 import { pretrainFromDemonstrations } from '../attackers/imitation.js';
 import type { LearningAttacker } from '../attackers/learner.js';
 import { RangeEnv } from '../range/env.js';
 import { Detector, type DetectorKind } from '../detectors/detector.js';
 import { collectTelemetry } from '../train/collect.js';
 import type { EpisodeMetrics } from '../range/metrics.js';
-import { ML_DEFENDERS, type DefenderKind } from '../defenders/registry.js';
+import { defenseDetector, type DefenderKind } from '../defenders/registry.js';
 import { coTrain, type RoundRecord } from '../train/cotrain.js';
 import { currentTfRuntime } from '../nn/runtime.js';
 
@@ -61,8 +61,7 @@ export interface CellResult {
  * Detectors are shared by every cell with the same scenario, kind, seed and budget: the first cell to
  * need one trains and saves it under `cacheDir`, later ones load it.
  */
-async function detectorFor(spec: CellSpec, hostsScenario: ReturnType<typeof loadScenario>, cacheDir: string | undefined): Promise<Detector> {
-  const kind = spec.defender as DetectorKind;
+async function detectorFor(spec: CellSpec, kind: DetectorKind, hostsScenario: ReturnType<typeof loadScenario>, cacheDir: string | undefined): Promise<Detector> {
   const b = spec.budget;
   const key = `${spec.scenario.replace(/[^A-Za-z0-9_.-]/g, '_')}-${kind}-s${spec.seed}-e${b.detectorEpisodes}-t${b.rfTrees ?? 50}-a${b.aeEpochs ?? 15}`;
   const dir = cacheDir ? join(cacheDir, key) : null;
@@ -85,7 +84,7 @@ async function detectorFor(spec: CellSpec, hostsScenario: ReturnType<typeof load
 
 /** A learning attacker warm-started from demonstrations, cached under `cacheDir` (null for baseline kinds). */
 async function warmAttacker(spec: CellSpec, scenario: ReturnType<typeof loadScenario>, cacheDir: string | undefined): Promise<LearningAttacker | null> {
-  if (spec.attacker !== 'dqn' && spec.attacker !== 'pg') return null;
+  if (!isLearningKind(spec.attacker)) return null;
   const demos = spec.budget.demoEpisodes ?? 6;
   if (demos <= 0) return null;
   const key = `${spec.scenario.replace(/[^A-Za-z0-9_.-]/g, '_')}-${spec.attacker}-s${spec.seed}-d${demos}-ns`;
@@ -99,7 +98,7 @@ async function warmAttacker(spec: CellSpec, scenario: ReturnType<typeof loadScen
       // A half-written cache entry from a concurrent cell: fall through and train our own.
     }
   }
-  const learner = await createLearningAttacker(spec.attacker, { env, seed: spec.seed });
+  const learner = (await createAttacker(spec.attacker, { env, seed: spec.seed })) as LearningAttacker;
   await pretrainFromDemonstrations(learner, scenario, { episodes: demos, seed: spec.seed, demonstrators: ['noisy', 'stealthy'] });
   if (dir) {
     const tmp = `${dir}.tmp-${process.pid}-${Math.floor(performance.now())}`;
@@ -116,8 +115,8 @@ async function warmAttacker(spec: CellSpec, scenario: ReturnType<typeof loadScen
 export async function runCell(spec: CellSpec, opts: { detectorCacheDir?: string; attackerCacheDir?: string } = {}): Promise<CellResult> {
   const t0 = performance.now();
   const scenario = loadScenario(spec.scenario);
-  const isMl = (ML_DEFENDERS as readonly string[]).includes(spec.defender);
-  const detector = isMl ? await detectorFor(spec, scenario, opts.detectorCacheDir) : undefined;
+  const detectorKind = defenseDetector(spec.defender);
+  const detector = detectorKind !== null ? await detectorFor(spec, detectorKind as DetectorKind, scenario, opts.detectorCacheDir) : undefined;
   const warm = await warmAttacker(spec, scenario, opts.attackerCacheDir ?? (opts.detectorCacheDir ? join(opts.detectorCacheDir, '..', 'attackers') : undefined));
   const b = spec.budget;
   const r = await coTrain({

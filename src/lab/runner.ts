@@ -25,7 +25,7 @@ import { Piscina } from 'piscina';
 import { CyrangeError } from '../shared/errors.js';
 import { loadScenario } from '../range/presets.js';
 import { generateScenario } from '../range/generate.js';
-import { ML_DEFENDERS } from '../defenders/registry.js';
+import { defenseDetector } from '../defenders/registry.js';
 import { packageVersions } from '../version.js';
 import type { CellResult, CellSpec } from './cell.js';
 import { runCellTask, type CellTask, type TestFailMode } from './runner-worker.js';
@@ -123,12 +123,12 @@ function removeOwnFiles(dir: string): void {
 
 /** Cost estimate for scheduling only: ML detectors score every host every window. */
 function costOf(c: CellSpec, hosts: number): number {
-  const ml = (ML_DEFENDERS as readonly string[]).includes(c.defender);
+  const ml = defenseDetector(c.defender) !== null;
   return hosts * (c.defender === 'ensemble' ? 4 : ml ? 3 : 1) * (c.budget.rounds || 1);
 }
 
 function detectorGroup(c: CellSpec): string | null {
-  return (ML_DEFENDERS as readonly string[]).includes(c.defender) ? `${c.scenario}|${c.defender}|${c.seed}` : null;
+  return defenseDetector(c.defender) !== null ? `${c.scenario}|${c.defender}|${c.seed}` : null;
 }
 
 interface Prepared {

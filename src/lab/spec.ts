@@ -24,11 +24,18 @@ import { z } from 'zod';
 import { CyrangeError } from '../shared/errors.js';
 import { schemaError } from '../shared/schema-errors.js';
 import { MAX_GENERATED_HOSTS, MIN_GENERATED_HOSTS } from '../range/generate.js';
-import { attackerKinds, type AttackerKind } from '../attackers/registry.js';
-import { DEFENDER_KINDS, type DefenderKind } from '../defenders/registry.js';
+import { attackerRegistry, type AttackerKind } from '../attackers/registry.js';
+import { defenseRegistry, type DefenderKind } from '../defenders/registry.js';
+import type { Registry } from '../shared/registry.js';
 import type { CellBudget, CellSpec } from './cell.js';
 
 const count = (min: number) => z.number().int().min(min);
+
+/** A kind registered in `reg` when the spec is parsed (plugins load first, so their kinds count). */
+const kindOf = <E>(reg: Registry<E>) =>
+  z.string().superRefine((k, ctx) => {
+    if (!reg.has(k)) ctx.addIssue({ code: 'custom', message: `unknown ${reg.role} kind "${k}" (known: ${reg.kinds().join(', ')})` });
+  });
 
 const budgetSchema = z.strictObject({
   rounds: count(0),
@@ -63,8 +70,8 @@ export const experimentSchema = z.strictObject({
   name,
   description: z.string().optional(),
   scenarios: z.array(scenarioEntry).min(1),
-  attackers: z.array(z.enum(attackerKinds)).min(1),
-  defenders: z.array(z.enum(DEFENDER_KINDS)).min(1),
+  attackers: z.array(kindOf(attackerRegistry)).min(1),
+  defenders: z.array(kindOf(defenseRegistry)).min(1),
   seeds,
   budget: budgetSchema,
   profiles: z.record(name, profileSchema).optional(),

@@ -21,7 +21,7 @@ import { pretrainFromDemonstrations } from '../attackers/imitation.js';
 import { collectTelemetry, episodeRows } from './collect.js';
 import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../detectors/detector.js';
 import { episodeMetrics, type EpisodeMetrics } from '../range/metrics.js';
-import { createDefense, ML_DEFENDERS, type DefenderKind } from '../defenders/registry.js';
+import { createDefense, defenseDetector, type DefenderKind } from '../defenders/registry.js';
 import { DefendedRolloutPool, learnFromRollouts } from './rollouts.js';
 
 export interface CoTrainConfig {
@@ -149,14 +149,15 @@ export function quietShare(events: EpisodeResult['events'], agent: string): { te
 export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
   const env = new RangeEnv(cfg.scenario);
   const attackerId = env.attackerIds[0]!;
-  const isMl = (ML_DEFENDERS as readonly string[]).includes(cfg.defender);
+  const detectorKind = defenseDetector(cfg.defender) as DetectorKind | null;
+  const isMl = detectorKind !== null;
   const root = new Rng(cfg.seed).split('cotrain');
   let telemetry: LabelledData | null = cfg.telemetry ?? null;
   let detector: Detector | null = cfg.detector ?? null;
   let detectorValidationF1: number | null = null;
   if (isMl && !detector) {
     telemetry ??= collectTelemetry(cfg.scenario, { episodes: cfg.detectorEpisodes, seed: cfg.seed });
-    const r = await Detector.train(cfg.defender as DetectorKind, telemetry, { seed: cfg.seed, ...cfg.detectorOptions });
+    const r = await Detector.train(detectorKind!, telemetry, { seed: cfg.seed, ...cfg.detectorOptions });
     detector = r.detector;
     detectorValidationF1 = r.validation.f1;
   }
@@ -223,7 +224,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     if (cfg.shouldStop?.()) break;
     // (b) Defenders retrain on what they saw.
     if (isMl && telemetry && trained > 0 && (cfg.retrainDefenders ?? true)) {
-      const r = await Detector.train(cfg.defender as DetectorKind, telemetry, { seed: cfg.seed + round + 1, ...cfg.detectorOptions });
+      const r = await Detector.train(detectorKind!, telemetry, { seed: cfg.seed + round + 1, ...cfg.detectorOptions });
       detector = r.detector;
       detectorValidationF1 = r.validation.f1;
     }
