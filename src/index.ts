@@ -16,7 +16,6 @@ export { Network } from './range/network.js';
 export { FEATURES, N_FEATURES, STAGES, STAGE, TelemetryModel, type FeatureName, type Stage } from './range/telemetry.js';
 export {
   RangeEnv,
-  SIM,
   TICKS_PER_SECOND,
   ATTACKER_HOST_FEATURES,
   ATTACKER_GLOBAL_FEATURES,
@@ -30,6 +29,7 @@ export {
   type StepResult,
   type RangeEnvOptions,
 } from './range/env.js';
+export { DEFAULT_SIM, simParams, type SimParams, type SimOverrides } from './range/params.js';
 export { AttackerActionLayout, DefenderActionLayout, DEFENDER_ACTIONS } from './range/actions.js';
 export { runEpisode, sampleMasked, type Policy, type ActContext, type EpisodeResult } from './range/agent.js';
 

@@ -1,5 +1,7 @@
 /**
- * The compiled network: a scenario turned into index-based typed arrays for the simulator's hot path.
+ * The compiled network: a scenario turned into index-based typed arrays for the simulator's hot path,
+ * and reachability: what the firewall lets through between zones, and where an attacker reaches from
+ * its live footholds.
  */
 import { MANAGEMENT_PORTS, ROLES, type Role, type Scenario, type ZoneKind } from './scenario.js';
 
@@ -15,6 +17,20 @@ export interface CompiledVuln {
   grants: number; // PRIV_*
   duration: number; // seconds
   noise: number;
+}
+
+/** Where an attacker reaches now, from its live footholds and the internet. */
+export interface Reach {
+  /** zone[z] = 1: some host of zone z can be reached (zone scans are possible). */
+  zone: Uint8Array;
+  host(h: number): boolean;
+  port(h: number, port: number): boolean;
+  /** A management (log-on) port of h is reachable: lateral movement with a credential. */
+  mgmt(h: number): boolean;
+  /** The foothold an action on zone z comes from (null = the internet). */
+  sourceForZone(z: number): number | null;
+  /** The foothold an action on h comes from: `port` >= 0 a service port, -1 any service, -2 a management port. */
+  sourceForHost(h: number, port: number): number | null;
 }
 
 /** A remote vulnerability on one of a host's services: an exploit action slot. */
@@ -131,5 +147,62 @@ export class Network {
   zoneReachableFrom(from: number, to: number): boolean {
     if (from === to) return true;
     return this.allowed[from * this.nZones + to] !== undefined;
+  }
+
+  /**
+   * Reachability from the live footholds `live` (hosts) and the internet. A blocked foothold reaches only
+   * its own zone. When several footholds could serve as an action's source, `pick(zone, n)` chooses
+   * among the n candidates of that zone (the env hashes its seed and clock: deterministic, no RNG draw).
+   */
+  reachFrom(live: readonly number[], blocked: Uint8Array, pick: (zone: number, n: number) => number): Reach {
+    const Z = this.nZones;
+    const same = new Uint8Array(Z);
+    const cross = new Uint8Array(Z);
+    cross[this.internetZone] = 1;
+    const footholdsByZone: number[][] = Array.from({ length: Z }, () => []);
+    for (const h of live) {
+      const z = this.hostZone[h]!;
+      same[z] = 1;
+      if (!blocked[h]) cross[z] = 1;
+      footholdsByZone[z]!.push(h);
+    }
+    const zone = new Uint8Array(Z);
+    for (let to = 0; to < Z; to++) {
+      if (same[to]) zone[to] = 1;
+      else for (let from = 0; from < Z; from++) if (cross[from] && this.zoneReachableFrom(from, to)) zone[to] = 1;
+    }
+    const port = (h: number, p: number): boolean => {
+      const to = this.hostZone[h]!;
+      if (same[to]) return true;
+      for (let from = 0; from < Z; from++) if (cross[from] && this.portAllowed(from, to, p)) return true;
+      return false;
+    };
+    const anyPort = (h: number, mgmtOnly: boolean): boolean => {
+      for (const p of this.hostPorts[h]!) if ((!mgmtOnly || MANAGEMENT_PORTS.includes(p)) && port(h, p)) return true;
+      return same[this.hostZone[h]!] === 1 && !mgmtOnly;
+    };
+    /** The foothold an action comes from: same zone first, else one whose zone passes the firewall; null = the internet. */
+    const source = (to: number, ok: (from: number) => boolean): number | null => {
+      const local = footholdsByZone[to]!;
+      if (local.length) return local[pick(to, local.length)]!;
+      for (let from = 0; from < Z; from++) {
+        if (from === this.internetZone || !cross[from] || !ok(from)) continue;
+        const c = footholdsByZone[from]!.filter((h) => !blocked[h]);
+        if (c.length) return c[pick(from, c.length)]!;
+      }
+      return null;
+    };
+    return {
+      zone,
+      host: (h) => anyPort(h, false),
+      port,
+      mgmt: (h) => anyPort(h, true),
+      sourceForZone: (z) => source(z, (from) => this.zoneReachableFrom(from, z)),
+      sourceForHost: (h, p) =>
+        source(this.hostZone[h]!, (from) =>
+          p >= 0 ? this.portAllowed(from, this.hostZone[h]!, p)
+          : p === -2 ? this.mgmtReachableFrom(from, h)
+          : this.hostReachableFrom(from, h)),
+    };
   }
 }

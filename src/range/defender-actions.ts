@@ -1,0 +1,134 @@
+/**
+ * What defender actions do: which are allowed (the mask), their start (alerts posted with the action,
+ * the response event and its one-off cost) and their effect when they complete. A defender is busy for
+ * the action's duration (DEFAULT_SIM.defender); monitoring lasts until the next telemetry window closes.
+ */
+import type { DefenderDecoded } from './actions.js';
+import { loseFoothold } from './attacker-actions.js';
+import { PRIV_NONE, PRIV_ROOT } from './network.js';
+import { toTicks, TICKS_PER_SECOND } from './params.js';
+import type { DefenderAction } from './types.js';
+import type { AlertMsg } from './types.js';
+import type { DefenderState, World } from './world.js';
+
+export function defenderMask(w: World, d: DefenderState): Uint8Array {
+  const L = w.defenderLayout;
+  const m = new Uint8Array(L.n);
+  m[0] = 1;
+  if (w.done) return m;
+  for (const h of d.hosts) {
+    const offline = w.offlineUntil[h]! > w.now;
+    if (!w.isolated[h]) m[L.encode('isolate', h)] = 1;
+    if (!w.blocked[h] && !w.isolated[h]) m[L.encode('block', h)] = 1;
+    if (w.network.credsOnHost[h]!.length > 0 || w.credsValidOnHost(h).length > 0) m[L.encode('resetCredentials', h)] = 1;
+    if (!offline) {
+      m[L.encode('killProcess', h)] = 1;
+      m[L.encode('reimage', h)] = 1;
+    }
+    if (w.isolated[h] || w.blocked[h]) m[L.encode('restore', h)] = 1;
+  }
+  return m;
+}
+
+/** Posts the alerts sent with `raw`, then starts its action (one the mask refuses runs as monitor and is flagged invalid). */
+export function startDefender(w: World, d: DefenderState, raw: DefenderAction | undefined, mask: () => Uint8Array): void {
+  const L = w.defenderLayout;
+  let a = typeof raw === 'number' ? raw : raw === undefined ? 0 : raw.action;
+  if (!Number.isInteger(a) || a < 0 || a >= L.n) throw new RangeError(`${d.id}: action ${String(a)} is outside 0..${L.n - 1}`);
+  if (raw !== undefined && typeof raw !== 'number' && raw.alerts) for (const al of raw.alerts) postAlert(w, d, al);
+  d.invalid = false;
+  if (!mask()[a]) {
+    d.invalid = true;
+    a = 0;
+  }
+  const dec = L.decode(a);
+  let end: number;
+  if (dec.type === 'monitor') {
+    end = (Math.floor(w.now / w.windowTicks) + 1) * w.windowTicks;
+  } else {
+    end = w.now + toTicks(w.sim.defender[dec.type]);
+    const healthy = !w.hostTouched(dec.host);
+    w.emit({ t: w.time, type: 'response', agent: d.id, action: dec.type, host: dec.host, healthy, end: end / TICKS_PER_SECOND });
+    if (dec.type === 'restore') w.healthyHost[dec.host] = 0;
+    else if (healthy) w.healthyHost[dec.host] = 1;
+    chargeResponse(w, dec, healthy);
+  }
+  d.pending = { action: a, start: w.now, end };
+  d.busyUntil = end;
+}
+
+export function completeDefender(w: World, d: DefenderState): void {
+  const p = d.pending!;
+  d.pending = null;
+  const dec = w.defenderLayout.decode(p.action);
+  if (dec.type === 'monitor') return;
+  const h = dec.host;
+  const sim = w.sim;
+  let effective = false;
+  switch (dec.type) {
+    case 'isolate':
+      w.isolated[h] = 1;
+      effective = w.attackers.some((s) => s.priv[h]! > 0);
+      for (const s of w.attackers) if (s.priv[h]! > 0) w.rewardAttacker(s.id, -sim.footholdLossPenalty * w.network.hostValue[h]!);
+      break;
+    case 'block':
+      w.blocked[h] = 1;
+      effective = w.attackers.some((s) => s.priv[h]! > 0);
+      break;
+    case 'resetCredentials':
+      for (const c of w.credsAround(h)) {
+        w.credEpoch[c]!++;
+        effective ||= w.attackers.some((s) => s.credHeld[c]! >= 0);
+      }
+      break;
+    case 'killProcess':
+      for (const s of w.attackers) {
+        const pr = s.priv[h]!;
+        if (pr === PRIV_NONE) continue;
+        if (w.rng.next() < (pr === PRIV_ROOT ? sim.killRemoves.root : sim.killRemoves.user)) {
+          loseFoothold(w, s, h, 'process killed');
+          effective = true;
+        }
+      }
+      break;
+    case 'reimage':
+      for (const s of w.attackers) {
+        if (s.priv[h]! > 0) effective = true;
+        loseFoothold(w, s, h, 'reimaged');
+        s.scanned[h] = 0;
+      }
+      w.offlineUntil[h] = w.now + toTicks(sim.reimageDowntime);
+      w.nextOnline = Math.min(w.nextOnline, w.offlineUntil[h]!);
+      w.isolated[h] = 0;
+      w.blocked[h] = 0;
+      break;
+    case 'restore':
+      w.isolated[h] = 0;
+      w.blocked[h] = 0;
+      effective = true;
+      break;
+  }
+  d.lastOutcome = { action: p.action, success: effective };
+  w.emit({ t: w.time, type: 'response-done', agent: d.id, action: dec.type, host: h, effective });
+  w.statusVersion++;
+}
+
+function postAlert(w: World, d: DefenderState, al: AlertMsg): void {
+  const h = al.host;
+  if (!Number.isInteger(h) || h < 0 || h >= w.network.nHosts) throw new RangeError(`${d.id}: alert host ${h} out of range`);
+  w.alerts.push({ ...al, from: d.id, time: w.time });
+  w.emit({ t: w.time, type: 'alert', agent: d.id, host: h, score: al.score, truePositive: w.hostTouched(h) });
+}
+
+/** One-off business cost of a response as it starts (isolation and downtime accrue in costs.ts). */
+function chargeResponse(w: World, dec: DefenderDecoded, healthy: boolean): void {
+  if (dec.type === 'monitor') return;
+  const sim = w.sim;
+  const weight = w.businessWeight[dec.host]!;
+  let cost = 0;
+  if (dec.type === 'reimage') cost = sim.reimageCostPerWeight * weight;
+  else if (dec.type === 'resetCredentials') cost = sim.resetCostPerCredential * w.credsAround(dec.host).length;
+  else if (dec.type === 'killProcess') cost = sim.killCost;
+  w.rewardDefenders(-cost);
+  if (healthy) w.healthyCost += cost;
+}
