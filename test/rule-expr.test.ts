@@ -1,9 +1,12 @@
 /**
- * Restricted rule expressions: the compiled closure must agree with mathjs's own evaluate (on the
- * private predictable instance loadMath() returns), every construct outside the grammar must be refused
- * with a one-line CyrangeError naming the file and the field, and evaluation must be cheap.
+ * Restricted rule expressions: mathjs only parses (its documented node shapes are pinned below, so a mathjs
+ * upgrade that changes them fails here, not in a run); the compiled closure has the semantics documented in
+ * rule-expr.ts (exact IEEE comparisons), agrees with mathjs's own evaluate wherever mathjs's tolerance does not
+ * apply, every construct outside the grammar is refused with a one-line CyrangeError naming the file and
+ * the field, and evaluation is cheap.
  */
 import { describe, it, expect } from 'vitest';
+import { all, create, parseDependencies, type MathNode } from 'mathjs';
 import {
   compileCondition,
   compileExpressionSync,
@@ -38,8 +41,8 @@ const VALID = [
   'failedAuth / (privEvents - privEvents)',
   '(failedAuth - 5) % 3',
   'cpu % 0',
-  'ratio ^ 0.5 + cpu ^ (1/3)',
-  '(-ratio) ^ (1/3)',
+  'ratio ^ 0.5 + abs(cpu) ^ (1/3)',
+  '(-ratio) ^ 2 + (-cpu) ^ 3',
   '-cpu ^ 2 + +ratio',
   'sqrt(cpu) + log(ratio) - log10(abs(egressBytesInternet) + 1)',
   'log(failedAuth + 1, 2) > 2',
@@ -64,14 +67,17 @@ const VALID = [
   'egressBytesInternet / 0 > 1e300',
 ];
 
-/** Feature values that hit the corners: zero, integers (for ==), near-integers, negatives, NaN, Infinity. */
+/**
+ * Feature values that hit the corners: zero, integers (for ==), near-integers (1e-9 off: outside mathjs's
+ * 1e-12 tolerance, so it and the exact semantics must agree), negatives, halves, NaN, Infinity.
+ */
 function randomVector(rng: Rng, n: number): Float64Array {
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const r = rng.next();
     if (r < 0.1) v[i] = 0;
     else if (r < 0.35) v[i] = rng.int(12);
-    else if (r < 0.45) v[i] = rng.int(12) + (rng.next() < 0.5 ? 1e-13 : -1e-13); // within mathjs tolerance
+    else if (r < 0.45) v[i] = rng.int(12) + (rng.next() < 0.5 ? 1e-9 : -1e-9);
     else if (r < 0.55) v[i] = -rng.next() * 10;
     else if (r < 0.6) v[i] = rng.int(8) + 0.5; // halves: rounding direction
     else if (r < 0.63) v[i] = NaN;
@@ -81,6 +87,9 @@ function randomVector(rng: Rng, n: number): Float64Array {
   }
   return v;
 }
+
+/** The reference: mathjs's documented evaluate on a full instance, numbers kept real. */
+const mathjs = create(all, { predictable: true });
 
 function scopeOf(names: readonly string[], v: ArrayLike<number>): Record<string, number> {
   const s: Record<string, number> = {};
@@ -116,17 +125,78 @@ describe('rule-expr', () => {
     expect(c.test(new Float32Array([6, 21, 0, 0, 0, 0, 0, 0]))).toBe(true);
     expect(c.test(new Float32Array([6, 20, 0, 0, 0, 0, 0, 0]))).toBe(false);
     expect(c.value(new Float64Array([6, 21, 0, 0, 0, 0, 0, 0]))).toBe(1);
-    expect(await loadMath()).toBe(await loadMath()); // cached instance
+    await loadMath(); // again: resolves at once from the cache
+    expect(isMathLoaded()).toBe(true);
   });
 
-  it('agrees with mathjs evaluate on 1,000 random feature vectors per expression', async () => {
-    const math = await loadMath();
+  it('mathjs parse gives the documented node shapes for every construct the grammar accepts', () => {
+    // What rule-expr reads, and nothing else: node `type`; OperatorNode fn/args/implicit; ConstantNode value;
+    // SymbolNode name; ParenthesisNode content; FunctionNode fn/args; ConditionalNode condition/trueExpr/
+    // falseExpr; RelationalNode conditionals/params. Same parse-only instance as rule-expr.ts builds.
+    const { parse } = create({ parseDependencies });
+    const shape = (n: MathNode): string => {
+      const o = n as unknown as Record<string, unknown>;
+      const list = (k: string): string => (o[k] as MathNode[]).map(shape).join(', ');
+      switch (n.type) {
+        case 'ConstantNode':
+          return typeof o.value === 'string' ? JSON.stringify(o.value) : String(o.value);
+        case 'SymbolNode':
+          return String(o.name);
+        case 'ParenthesisNode':
+          return `(${shape(o.content as MathNode)})`;
+        case 'OperatorNode':
+          return `${String(o.fn)}${o.implicit === true ? '~implicit' : ''}[${list('args')}]`;
+        case 'FunctionNode':
+          return `call ${shape(o.fn as MathNode)}[${list('args')}]`;
+        case 'ConditionalNode':
+          return `if[${[o.condition, o.trueExpr, o.falseExpr].map((c) => shape(c as MathNode)).join(', ')}]`;
+        case 'RelationalNode':
+          return `${(o.conditionals as string[]).join('/')}[${list('params')}]`;
+        default:
+          return n.type;
+      }
+    };
+    const pinned: [string, string][] = [
+      ['a > 5 and b <= 2e1', 'and[larger[a, 5], smallerEq[b, 20]]'],
+      ['a < b or a >= b', 'or[smaller[a, b], largerEq[a, b]]'],
+      ['a == 1 xor not a != 2', 'xor[equal[a, 1], unequal[not[a], 2]]'],
+      ['1 < a <= 10 < b', 'smaller/smallerEq/smaller[1, a, 10, b]'],
+      ['a == b != c', 'equal/unequal[a, b, c]'],
+      ['a + b - c * d / e', 'subtract[add[a, b], divide[multiply[c, d], e]]'],
+      ['a ^ b % c', 'mod[pow[a, b], c]'],
+      ['a mod 3', 'mod[a, 3]'],
+      ['-a ^ 2 + +b', 'add[unaryMinus[pow[a, 2]], unaryPlus[b]]'],
+      ['not a xor b or c', 'or[xor[not[a], b], c]'],
+      ['(a + 1) * 2', 'multiply[(add[a, 1]), 2]'],
+      ['a ? b : c > 1', 'if[a, b, larger[c, 1]]'],
+      ['max(a, 1, b) + round(c, 2)', 'add[call max[a, 1, b], call round[c, 2]]'],
+      ['a + 10%', 'add[a, multiply[a, divide[10, 100]]]'],
+      ['0x1F + 5e6 + 0.25', 'add[add[31, 5000000], 0.25]'],
+      ['Infinity > 1e999', 'larger[Infinity, Infinity]'],
+      ['true or false', 'or[true, false]'],
+      ['(a >\n 1)', '(larger[a, 1])'],
+      ['a # comment', 'a'],
+      // Refused by the grammar, by these shapes:
+      ['2 a', 'multiply~implicit[2, a]'],
+      ['NaN', 'NaN'],
+      ['"s"', '"s"'],
+      ['a > 1; b', 'BlockNode'],
+      ['a = 1', 'AssignmentNode'],
+      ['a.b', 'AccessorNode'],
+      ['[1]', 'ArrayNode'],
+      ['1:3', 'RangeNode'],
+    ];
+    for (const [expr, want] of pinned) expect(shape(parse(expr)), JSON.stringify(expr)).toBe(want);
+  });
+
+  it("agrees with mathjs evaluate where its tolerance does not apply, 1,000 random vectors per expression", async () => {
+    await loadMath();
     const rng = new Rng(20240601).split('rule-expr');
     const vectors = Array.from({ length: 1000 }, () => randomVector(rng, FEATURES.length));
     let checked = 0;
     for (const expr of VALID) {
       const c = compileExpressionSync(expr, FEATURES, WHERE);
-      const ref = math.compile(expr);
+      const ref = mathjs.compile(expr);
       for (const v of vectors) {
         const want: unknown = ref.evaluate(scopeOf(FEATURES, v));
         expect(typeof want === 'number' || typeof want === 'boolean', `${expr}: mathjs gave ${String(want)}`).toBe(true);
@@ -141,11 +211,26 @@ describe('rule-expr', () => {
     expect(checked).toBe(VALID.length * 1000);
   });
 
-  it('agrees with mathjs floor/ceil/round/mod on values packed around integers and .5 ties', async () => {
-    const math = await loadMath();
+  it('floor/ceil/round/mod are exact on values packed around integers and .5 ties', async () => {
+    await loadMath();
+    // Oracles written without Math.floor/round: x % 1 is exact in IEEE arithmetic, so is x minus it.
+    const floorOf = (x: number): number => {
+      if (!Number.isFinite(x)) return x;
+      const r = x % 1;
+      return r === 0 ? x : r > 0 ? x - r : x - r - 1;
+    };
+    const roundOf = (x: number): number => {
+      const a = Math.abs(x);
+      const f = floorOf(a);
+      const k = a - f >= 0.5 ? f + 1 : f; // halves away from zero
+      return x < 0 || Object.is(x, -0) ? -k : k;
+    };
+    const ceilOf = (x: number): number => -floorOf(-x);
+    const modOf = (x: number, y: number): number => (y === 0 ? x : x - y * floorOf(x / y));
+    const digits = (f: (x: number) => number, n: number) => (x: number) => (Number.isInteger(x) ? x : f(x * 10 ** n) / 10 ** n);
     const bases = [0, 1, 2, 3, 12, 99, 1000, 123456, 1e9, 2 ** 31, 1e15, 2 ** 52, 2 ** 53, 1e20, 1e300];
     const deltas = [0, 1e-16, 1e-15, 1e-14, 1e-13, 5e-13, 1e-12, 3e-12, 1e-11, 3e-11, 1e-10, 1e-7, 1e-6, 0.1, 0.3];
-    const values: number[] = [NaN, Infinity, -Infinity, 0, -0, 1e-20, -1e-20, 1.5e-7, -1.5e-7, 5e-7, -5e-7, 0.49999999999999994, -0.49999999999999994];
+    const values: number[] = [NaN, Infinity, -Infinity, 0, -0, 1e-20, -1e-20, 1.5e-7, -1.5e-7, 5e-7, -5e-7, 0.49999999999999994, -0.49999999999999994, 2.9999999999999996];
     for (const b of bases) {
       for (const half of [0, 0.5]) {
         for (const d of deltas) {
@@ -156,22 +241,65 @@ describe('rule-expr', () => {
         }
       }
     }
-    const exprs = ['floor(cpu)', 'ceil(cpu)', 'round(cpu)', 'cpu % ratio', 'floor(cpu, 2)', 'ceil(cpu, 3)', 'round(cpu, 1)'];
+    const cases: [string, (x: number, y: number) => number][] = [
+      ['floor(cpu)', floorOf],
+      ['ceil(cpu)', ceilOf],
+      ['round(cpu)', roundOf],
+      ['cpu % ratio', modOf],
+      ['floor(cpu, 2)', digits(floorOf, 2)],
+      ['ceil(cpu, 3)', digits(ceilOf, 3)],
+      ['round(cpu, 1)', digits(roundOf, 1)],
+    ];
     const divisors = [3, -3, 0.1, 7.5, 0];
     let checked = 0;
-    for (const expr of exprs) {
+    let mathjsDiffers = 0;
+    for (const [expr, want] of cases) {
       const c = compileExpressionSync(expr, FEATURES, WHERE);
-      const ref = math.compile(expr);
+      const ref = mathjs.compile(expr);
       for (const [i, cpu] of values.entries()) {
         const ratio = expr.includes('%') ? divisors[i % divisors.length]! : 1;
         const v = Float64Array.from(FEATURES, (n) => (n === 'cpu' ? cpu : n === 'ratio' ? ratio : 0));
-        const want = Number(ref.evaluate(scopeOf(FEATURES, v)));
         const got = c.value(v);
-        if (!Object.is(got, want)) throw new Error(`${expr} with cpu=${cpu}, ratio=${ratio}: compiled ${got}, mathjs ${want}`);
+        if (!Object.is(got, want(cpu, ratio))) throw new Error(`${expr} with cpu=${cpu}, ratio=${ratio}: compiled ${got}, exact ${want(cpu, ratio)}`);
+        if (Number(ref.evaluate(scopeOf(FEATURES, v))) !== got && !Number.isNaN(got)) mathjsDiffers++;
         checked++;
       }
     }
-    expect(checked).toBe(exprs.length * values.length);
+    expect(checked).toBe(cases.length * values.length);
+    // The values reach into mathjs's tolerance, where its floor/ceil/round answer otherwise (e.g. floor(2.9999999999999996) is 3).
+    expect(mathjsDiffers).toBeGreaterThan(0);
+  });
+
+  it('compares exactly and computes in plain doubles, as documented in rule-expr.ts', async () => {
+    await loadMath();
+    const at = (expr: string, vals: Partial<Record<(typeof FEATURES)[number], number>>): number =>
+      compileExpressionSync(expr, FEATURES, WHERE).value(Float64Array.from(FEATURES, (n) => vals[n] ?? 0));
+    // Where mathjs's evaluate (relTol 1e-12) says true, 3, 1.01, about 0 and -2:
+    expect(at('failedAuth == 5', { failedAuth: 5 + 1e-13 })).toBe(0);
+    expect(at('failedAuth == 5', { failedAuth: 5 })).toBe(1);
+    expect(at('egressBytesInternet >= 1e6', { egressBytesInternet: 1e6 - 1e-7 })).toBe(0);
+    expect(at('egressBytesInternet >= 1e6', { egressBytesInternet: 1e6 })).toBe(1);
+    expect(at('cpu + ratio == 0.3', { cpu: 0.1, ratio: 0.2 })).toBe(0);
+    expect(at('cpu + ratio > 0.3', { cpu: 0.1, ratio: 0.2 })).toBe(1);
+    expect(at('floor(cpu)', { cpu: 2.9999999999999996 })).toBe(2);
+    expect(at('round(cpu, 2)', { cpu: 1.005 })).toBe(1);
+    expect(at('cpu % ratio', { cpu: 0.3, ratio: 0.1 })).toBe(0.09999999999999998);
+    expect(at('(-cpu) ^ (1/3)', { cpu: 8 })).toBeNaN();
+    // The rest of the documented arithmetic.
+    expect(at('cpu ^ (1/3)', { cpu: 8 })).toBe(2);
+    expect(at('(-cpu) ^ 3', { cpu: 2 })).toBe(-8);
+    expect(at('cpu % ratio', { cpu: -7, ratio: 3 })).toBe(2);
+    expect(at('cpu % ratio', { cpu: 7, ratio: -3 })).toBe(-2);
+    expect(at('cpu % ratio', { cpu: 7, ratio: 0 })).toBe(7);
+    expect(at('round(cpu)', { cpu: 2.5 })).toBe(3);
+    expect(at('round(cpu)', { cpu: -2.5 })).toBe(-3);
+    expect(at('round(cpu, 15)', { cpu: 1e300 })).toBe(1e300);
+    expect(at('min(cpu, ratio, 1)', { cpu: 2, ratio: NaN })).toBeNaN();
+    expect(at('max(cpu, ratio)', { cpu: NaN, ratio: 3 })).toBeNaN();
+    expect(Object.is(at('min(cpu, ratio)', { cpu: 0, ratio: -0 }), 0)).toBe(true); // ties keep the first
+    expect(at('log(cpu, 2)', { cpu: 8 })).toBe(3);
+    expect(at('sqrt(cpu)', { cpu: -4 })).toBeNaN();
+    expect(at('(cpu > 1) + (ratio > 1)', { cpu: 2, ratio: 2 })).toBe(2);
   });
 
   it('reads Float32Array vectors like the same values in a Float64Array', async () => {
@@ -200,8 +328,6 @@ describe('rule-expr', () => {
     expect(div.value(v([1, 0, 0, 0, 0, 0, 0, 0]))).toBe(Infinity);
     expect(div.value(v([0, 0, 0, 0, 0, 0, 0, 0]))).toBeNaN();
     expect(compileExpressionSync('failedAuth / distinctDstPorts > 3', FEATURES, WHERE).test(v([0, 0, 0, 0, 0, 0, 0, 0]))).toBe(false);
-    // Tolerant comparisons, as mathjs: 5 + 1e-13 == 5.
-    expect(compileExpressionSync('failedAuth == 5', FEATURES, WHERE).test(v([5 + 1e-13, 0, 0, 0, 0, 0, 0, 0]))).toBe(true);
   });
 
   it('refuses every construct outside the grammar, naming file and field', async () => {
@@ -279,7 +405,7 @@ describe('rule-expr', () => {
   });
 
   it('evaluates 1e6 vectors quickly (rate printed, not asserted)', async () => {
-    const math = await loadMath();
+    await loadMath();
     const expr = 'egressBytesInternet > 5e6 or (privEvents >= 1 and newProcesses > 3) or failedAuth > 5 and distinctDstPorts > 20';
     const c = compileExpressionSync(expr, FEATURES, WHERE);
     const rng = new Rng(11);
@@ -290,7 +416,7 @@ describe('rule-expr', () => {
     for (let i = 0; i < n; i++) if (c.test(pool[i & 1023]!)) hits++;
     const ms = performance.now() - t0;
 
-    const ref = math.compile(expr);
+    const ref = mathjs.compile(expr);
     const scopes = pool.map((v) => scopeOf(FEATURES, v));
     const m = 5_000;
     let refHits = 0;

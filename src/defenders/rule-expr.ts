@@ -1,34 +1,50 @@
 /**
  * Restricted expression compiler for the static defender rules of the rule-based MAS baseline.
  *
- * A rule condition such as `failedAuth > 5 and distinctDstPorts > 20` is parsed ONCE with mathjs
- * (loaded lazily: importing it costs 0.3-1.5 s), its AST is checked against a small grammar, and the
- * checked AST is compiled to a plain JS function over the window's feature vector. Per-window evaluation
- * never goes through mathjs.
+ * A rule condition such as `failedAuth > 5 and distinctDstPorts > 20` is parsed ONCE with mathjs's
+ * documented `parse` (on a private parse-only instance, `create({ parseDependencies })`, loaded lazily:
+ * importing mathjs costs 0.3-1.5 s), its expression tree is checked against a small grammar by reading only
+ * the documented node properties (`type`; OperatorNode `fn`/`args`/`implicit`, ConstantNode `value`,
+ * SymbolNode `name`, ParenthesisNode `content`, FunctionNode `fn`/`args`, ConditionalNode
+ * `condition`/`trueExpr`/`falseExpr`, RelationalNode `conditionals`/`params`), and the checked tree is
+ * compiled to a plain JS function over the window's feature vector. mathjs never evaluates anything:
+ * the meaning of a rule is defined here, below, and nowhere else.
  *
  * Grammar (everything else is rejected with a CyrangeError `${file}: ${field}: ${what is wrong}`):
  *   - numbers written as literals (`5`, `5e6`, `0.25`, `0x1F`, `Infinity`), `true`, `false` (not `NaN`);
  *   - feature names from the list passed in (no other symbols: no `pi`, `e`, units);
  *   - `+ - * / ^ %` (and `mod`), unary `-` and `+`, `< <= > >= == !=` (chains like `a < b < c` too),
- *     `and or xor not`, parentheses, `c ? a : b`; mathjs's postfix percent (`a + 10%`) comes out as
- *     plain arithmetic in the AST and is accepted as such;
+ *     `and or xor not`, parentheses, `c ? a : b`; mathjs's postfix percent (`a + 10%`) comes out of the
+ *     parser as plain arithmetic (`a + a * 10 / 100`) and is accepted as such;
  *   - calls to abs, min, max, sqrt, log, log10, exp, floor, ceil, round (round/floor/ceil accept an
- *     optional digits argument that must be an integer literal 0..15, as mathjs would throw otherwise;
- *     round(x, digits) runs mathjs's own string-based code, ~40k calls/s, the rest runs at plain-JS speed).
+ *     optional digits argument that must be an integer literal 0..15).
  *   Rejected: any other function (import, evaluate, parse, createUnit, simplify, derivative, resolve, ...),
  *   assignment and function definition, property/index access, matrices, objects, ranges, strings, null,
  *   implicit multiplication (`2a`, `5 cm`: hides typos and is how units are written), bitwise/factorial/
  *   transpose/unit-conversion operators, `;`/newline-separated statements (a newline inside parentheses
  *   is fine).
  *
- * Semantics = mathjs `evaluate` on plain numbers with `predictable: true` (the instance `loadMath()` returns):
- *   - comparisons use mathjs's tolerance (relTol 1e-12, absTol 1e-15), so `5 + 1e-13 == 5` is true;
- *   - NaN: `<`, `<=`, `>`, `>=`, `==` with a NaN operand are false; `!=` is its negation, so it is true
- *     (as in mathjs and IEEE). A NaN used as a truth value (`and`, `or`, `not`, `?:`, `test()`) is false.
+ * Semantics: IEEE-754 double arithmetic as JavaScript computes it, with exact comparisons.
+ *   - `<`, `<=`, `>`, `>=`, `==`, `!=` are exact IEEE comparisons (JS `<` ... `===`, `!==`), no tolerance:
+ *     `5 + 1e-13 == 5` and `0.1 + 0.2 == 0.3` are false, `x >= 1e6` is false at 999999.9999999. (mathjs's
+ *     own `evaluate` compares with a tolerance, relTol 1e-12; a threshold rule wants a crisp edge, and the
+ *     features are window means of float32 telemetry, whose spacing is far coarser than 1e-12, so exact and
+ *     tolerant comparisons agree on every window the range produces.) Prefer `>=`/`<=` to `==` on
+ *     non-integers.
+ *   - NaN: `<`, `<=`, `>`, `>=`, `==` with a NaN operand are false and `!=` is true. A NaN used as a
+ *     truth value (`and`, `or`, `xor`, `not`, `?:`, `test()`) is false, as is 0; any other number is true.
  *     So a rule over a missing (NaN) feature does not fire unless written with `!=` or `not`.
- *   - division by zero gives ±Infinity (0/0 gives NaN); `x % 0` is x (mathjs `mod`);
- *   - real-valued only: sqrt/log/log10 of a negative and `(-8)^0.5` give NaN, `(-8)^(1/3)` gives -2;
+ *   - `+ - * /` are JS's: division by zero gives ±Infinity, 0/0 gives NaN. `^` is JS's `**`: a negative
+ *     base with a non-integer exponent gives NaN (`(-8)^(1/3)` too), `1^Infinity` is NaN.
+ *   - `x % y` (`mod`) is the floored modulo x - y·floor(x/y), with the sign of y; `x % 0` is x.
+ *   - floor, ceil, abs, sqrt, log, log10, exp are JS's Math functions (sqrt/log of a negative: NaN);
+ *     `log(x, b)` is log(x)/log(b). round rounds halves away from zero (`round(2.5)` 3, `round(-2.5)` -3).
+ *     With digits n, floor/ceil/round apply to x·10^n and divide by 10^n (an integer x is returned as is),
+ *     in binary: `round(1.005, 2)` is 1 because 1.005 is stored as 1.00499999999999989...
+ *   - min/max: the smallest/largest argument; a NaN argument makes the result NaN.
  *   - booleans in arithmetic count as 1/0; `value()` returns 1/0 for a boolean expression.
+ *   These agree with mathjs's `evaluate` (config `predictable: true`) wherever its tolerance does not
+ *   apply, except `^` of a negative base, where mathjs returns real odd roots; the tests check both.
  *
  * Safety of the generated code: the compiled function is built with `new Function`, but its body is
  * assembled only from fixed tokens chosen by this file: operators and parentheses from the tables below,
@@ -38,7 +54,18 @@
  * the body. As a second line of defence `assertSafeBody` re-tokenises the body and refuses to compile it
  * if anything else appears. The body names nothing but `x` and those helpers (no globals, no mathjs).
  */
-import type { MathJsInstance, MathNode } from 'mathjs';
+import type {
+  ConditionalNode,
+  ConstantNode,
+  FunctionNode,
+  MathNode,
+  OperatorNode,
+  OperatorNodeFn,
+  OperatorNodeOp,
+  ParenthesisNode,
+  RelationalNode,
+  SymbolNode,
+} from 'mathjs';
 import { CyrangeError } from '../shared/errors.js';
 
 export interface RuleSite {
@@ -77,178 +104,79 @@ export const ALLOWED_FUNCTIONS: readonly string[] = [
 const MAX_EXPRESSION_LENGTH = 4000;
 
 // ---------------------------------------------------------------------------------------------
-// Lazy mathjs
+// Run-time helpers (the semantics above) and the lazy parser
 // ---------------------------------------------------------------------------------------------
 
 type Num2 = (a: number, b: number) => number;
 type Num1 = (a: number) => number;
-type Cmp = (a: number, b: number) => boolean;
 
-/** Helpers the generated code may call. Their names are the only identifiers (besides x) in the body. */
-interface Helpers {
-  lt: Cmp;
-  le: Cmp;
-  gt: Cmp;
-  ge: Cmp;
-  eq: Cmp;
-  ne: Cmp;
-  pow: Num2;
-  mod: Num2;
-  abs: Num1;
-  sqrt: Num1;
-  log: Num1;
-  logb: Num2;
-  log10: Num1;
-  exp: Num1;
-  floor: Num1;
-  floor2: Num2;
-  ceil: Num1;
-  ceil2: Num2;
-  round: Num1;
-  round2: Num2;
-  min2: Num2;
-  max2: Num2;
-  short: (len: number) => never;
-}
-const HELPER_NAMES = [
-  'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'pow', 'mod', 'abs', 'sqrt', 'log', 'logb', 'log10', 'exp',
-  'floor', 'floor2', 'ceil', 'ceil2', 'round', 'round2', 'min2', 'max2', 'short',
-] as const satisfies readonly (keyof Helpers)[];
+/** Halves away from zero (Math.round sends -2.5 to -2); a negative x that rounds to zero gives -0. */
+const round: Num1 = (x) => (x < 0 ? -Math.round(-x) : Math.round(x));
 
-interface MathEnv {
-  math: MathJsInstance;
-  h: Helpers;
-}
-
-let mathEnv: MathEnv | undefined;
-let mathLoading: Promise<MathEnv> | undefined;
+/** floor/ceil/round to n decimal digits: f(x·10^n)/10^n; integers (and so every |x| >= 2^52) as they are. */
+const toDigits =
+  (f: Num1): Num2 =>
+  (x, n) => {
+    if (Number.isInteger(x)) return x;
+    const shift = 10 ** n;
+    return f(x * shift) / shift;
+  };
 
 /**
- * Load mathjs once (dynamic import, cached) and return the private instance rules are parsed with:
- * `create(all, { predictable: true })`, so real-valued functions stay real (NaN instead of Complex).
- * Its `evaluate` is the reference the compiled conditions agree with.
+ * Helpers the generated code may call: plain double arithmetic, nothing from mathjs. Their names are the
+ * only identifiers (besides x) in the generated body. Comparisons and + - * / are inlined as JS operators.
  */
-export async function loadMath(): Promise<MathJsInstance> {
-  if (mathEnv) return mathEnv.math;
-  mathLoading ??= import('mathjs').then(
+const HELPERS = {
+  pow: Math.pow,
+  mod: (x: number, y: number): number => (y === 0 ? x : x - y * Math.floor(x / y)),
+  abs: Math.abs,
+  sqrt: Math.sqrt,
+  log: Math.log,
+  logb: (x: number, b: number): number => Math.log(x) / Math.log(b),
+  log10: Math.log10,
+  exp: Math.exp,
+  floor: Math.floor,
+  floor2: toDigits(Math.floor),
+  ceil: Math.ceil,
+  ceil2: toDigits(Math.ceil),
+  round,
+  round2: toDigits(round),
+  // Fold left: a NaN argument makes the result NaN for good; ties keep the earlier value (so min(0, -0) is 0).
+  min2: (m: number, v: number): number => (v < m || Number.isNaN(v) ? v : m),
+  max2: (m: number, v: number): number => (v > m || Number.isNaN(v) ? v : m),
+  short: (len: number): never => {
+    throw new RangeError(`rule condition: feature vector too short (${len} values)`);
+  },
+} satisfies Record<string, (...a: number[]) => number>;
+type HelperName = keyof typeof HELPERS;
+const HELPER_NAMES = Object.keys(HELPERS) as HelperName[];
+
+type Parse = (expr: string) => MathNode;
+let parse: Parse | undefined;
+let parserLoading: Promise<Parse> | undefined;
+
+/**
+ * Load mathjs once (dynamic import, cached) and make the private parse-only instance rules are parsed
+ * with (its own config, so nothing another module does to mathjs's default instance reaches it).
+ */
+export async function loadMath(): Promise<void> {
+  if (parse) return;
+  parserLoading ??= import('mathjs').then(
     (m) => {
-      mathEnv = buildEnv(m.create(m.all, { predictable: true }));
-      return mathEnv;
+      const p = m.create({ parseDependencies: m.parseDependencies }).parse;
+      return (expr: string) => p(expr);
     },
     (e: unknown) => {
-      mathLoading = undefined; // let a later call retry
+      parserLoading = undefined; // let a later call retry
       throw e;
     },
   );
-  return (await mathLoading).math;
+  parse = await parserLoading;
 }
 
 /** True once `loadMath()` has finished, i.e. `compileExpressionSync` may be used. */
 export function isMathLoaded(): boolean {
-  return mathEnv !== undefined;
-}
-
-/**
- * The helpers are mathjs's own number implementations, taken from its typed functions' `signatures`
- * (the raw per-signature functions, skipping dispatch): exact agreement with `evaluate`, including
- * mathjs's tolerant comparisons, at plain-call cost. floor/ceil/round/mod get exact fast paths in front
- * of mathjs's (slow, string-based) versions, see `fastRounding`.
- */
-function buildEnv(math: MathJsInstance): MathEnv {
-  const sig = <F>(name: string, key: string): F => {
-    const fn = (math as unknown as Record<string, { signatures?: Record<string, unknown> } | undefined>)[name];
-    const impl = fn?.signatures?.[key];
-    if (typeof impl !== 'function') {
-      throw new Error(`rule-expr: mathjs ${name} has no "${key}" signature (mathjs version changed?)`);
-    }
-    return impl as F;
-  };
-  const lt = sig<Cmp>('smaller', 'number,number');
-  const gt = sig<Cmp>('larger', 'number,number');
-  const eq = sig<Cmp>('equalScalar', 'number,number');
-  const log = sig<Num1>('log', 'number');
-  const { floor, ceil, round } = fastRounding(
-    sig<Num1>('floor', 'number'),
-    sig<Num1>('ceil', 'number'),
-    sig<Num1>('round', 'number'),
-  );
-  const h: Helpers = {
-    lt,
-    le: sig<Cmp>('smallerEq', 'number,number'),
-    gt,
-    ge: sig<Cmp>('largerEq', 'number,number'),
-    eq,
-    // mathjs unequal(x, y) on numbers is !equalScalar(x, y).
-    ne: (a, b) => !eq(a, b),
-    pow: sig<Num2>('pow', 'number,number'),
-    // mathjs mod/floor(x, n)/ceil(x, n) on numbers, verbatim, over the fast floor/ceil below.
-    mod: (x, y) => (y === 0 ? x : x - y * floor(x / y)),
-    abs: sig<Num1>('abs', 'number'),
-    sqrt: sig<Num1>('sqrt', 'number'),
-    log,
-    // mathjs log(x, base) = divideScalar(log(x), log(base)).
-    logb: (a, b) => log(a) / log(b),
-    log10: sig<Num1>('log10', 'number'),
-    exp: sig<Num1>('exp', 'number'),
-    floor,
-    floor2: (x, n) => {
-      const shift = 10 ** n;
-      return floor(x * shift) / shift;
-    },
-    ceil,
-    ceil2: (x, n) => {
-      const shift = 10 ** n;
-      return ceil(x * shift) / shift;
-    },
-    round,
-    // round(x, digits) is rare in rules: always mathjs's own (decimal-string based, ~40k calls/s).
-    round2: sig<Num2>('round', 'number,number'),
-    // mathjs min/max fold left: a NaN argument makes the result NaN for good; ties keep the earlier value.
-    min2: (m, v) => (Number.isNaN(v) ? v : lt(v, m) ? v : m),
-    max2: (m, v) => (Number.isNaN(v) ? v : gt(v, m) ? v : m),
-    short: (len) => {
-      throw new RangeError(`rule condition: feature vector too short (${len} values)`);
-    },
-  };
-  return { math, h };
-}
-
-/**
- * mathjs floor/ceil/round on numbers are tolerant (floor(2.9999999999999996) is 3) and decimal-exact
- * (round(-0.3) is -0), and each calls `round`, which goes through strings: ~40k calls/s. Exact fast paths:
- * when x is an integer, or farther than `margin(x)` from every value where mathjs's tolerance or tie rule
- * could matter, the answer is the plain Math one; otherwise fall back to mathjs's own function.
- * Why the margin is safe: mathjs's tolerance is |a-b| <= max(1e-12*max(|a|,|b|), 1e-15) and its round first
- * snaps x to 12 decimals (a move of at most 5e-13); 1e-11*(|x|+1) exceeds both, with room for the ~1e-16
- * relative error of x - Math.floor(x). The test compares against mathjs on values packed around these edges.
- */
-function fastRounding(slowFloor: Num1, slowCeil: Num1, slowRound: Num1): { floor: Num1; ceil: Num1; round: Num1 } {
-  const margin = (x: number): number => 1e-11 * (Math.abs(x) + 1);
-  const floor = (x: number): number => {
-    const f = Math.floor(x);
-    if (x === f) return x; // integers, ±0, ±Infinity: mathjs gives x too
-    const d = x - f; // NaN falls through to the slow path
-    return d > margin(x) && 1 - d > margin(x) ? f : slowFloor(x);
-  };
-  const ceil = (x: number): number => {
-    const c = Math.ceil(x); // Math.ceil(-0.3) is -0, as mathjs
-    if (x === c) return x;
-    const d = c - x;
-    return d > margin(x) && 1 - d > margin(x) ? c : slowCeil(x);
-  };
-  const round = (x: number): number => {
-    if (Number.isInteger(x)) return x === 0 ? 0 : x; // mathjs round(-0) is +0
-    const f = Math.floor(x);
-    const d = x - f;
-    // Far from a .5 tie and not tiny (mathjs's sign of zero for |x| < 1e-6 varies): nearest integer,
-    // and a negative x that rounds to zero gives -0, as mathjs.
-    if (Math.abs(x) >= 1e-6 && Math.abs(d - 0.5) > margin(x)) {
-      const k = d < 0.5 ? f : f + 1;
-      return k === 0 && x < 0 ? -0 : k;
-    }
-    return slowRound(x);
-  };
-  return { floor, ceil, round };
+  return parse !== undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,7 +199,7 @@ export function compileExpressionSync(
   featureNames: readonly string[],
   where: RuleSite,
 ): CompiledCondition {
-  if (!mathEnv) throw new Error('rule-expr: call `await loadMath()` before compileExpressionSync');
+  if (!parse) throw new Error('rule-expr: call `await loadMath()` before compileExpressionSync');
   const fail = (what: string): never => {
     throw new CyrangeError(`${where.file}: ${where.field}: ${what}`.replace(/\s*\n\s*/g, ' '));
   };
@@ -287,7 +215,7 @@ export function compileExpressionSync(
 
   let ast: MathNode;
   try {
-    ast = mathEnv.math.parse(expr);
+    ast = parse(expr);
   } catch (e) {
     return fail(`syntax error: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -307,8 +235,8 @@ export function compileExpressionSync(
        function test(x) { ${guard} return !!${root.code}; },
        function value(x) { ${guard} return +${root.code}; },
      ];`,
-  ) as (h: Helpers) => [(x: ArrayLike<number>) => boolean, (x: ArrayLike<number>) => number];
-  const [test, value] = factory(mathEnv.h);
+  ) as (h: typeof HELPERS) => [(x: ArrayLike<number>) => boolean, (x: ArrayLike<number>) => number];
+  const [test, value] = factory(HELPERS);
 
   const features = [...used].sort((a, b) => a - b).map((i) => featureNames[i]!);
   return { source: expr, features, test, value };
@@ -324,19 +252,20 @@ interface Code {
   type: 'num' | 'bool';
 }
 
+/** mathjs operator names (OperatorNode `fn`, RelationalNode `conditionals`) compiled to a JS operator. */
 const BINARY_ARITH: Readonly<Record<string, string>> = {
   add: '+',
   subtract: '-',
   multiply: '*',
   divide: '/',
 };
-const COMPARE: Readonly<Record<string, keyof Helpers>> = {
-  smaller: 'lt',
-  smallerEq: 'le',
-  larger: 'gt',
-  largerEq: 'ge',
-  equal: 'eq',
-  unequal: 'ne',
+const COMPARE: Readonly<Record<string, string>> = {
+  smaller: '<',
+  smallerEq: '<=',
+  larger: '>',
+  largerEq: '>=',
+  equal: '===',
+  unequal: '!==',
 };
 /** Arity [min, max] of each allowed function. */
 const ARITY: Readonly<Record<string, readonly [number, number]>> = {
@@ -370,23 +299,9 @@ const REFUSED_OPS: Readonly<Record<string, string>> = {
   nullish: 'nullish coalescing',
 };
 
-/** Loose view of mathjs nodes: we read fields by node type, checking every one we use. */
-interface AnyNode {
-  type: string;
-  value?: unknown;
-  name?: string;
-  op?: string;
-  fn?: unknown;
-  args?: AnyNode[];
-  implicit?: boolean;
-  content?: AnyNode;
-  condition?: AnyNode;
-  trueExpr?: AnyNode;
-  falseExpr?: AnyNode;
-  conditionals?: string[];
-  params?: AnyNode[];
-  toString(): string;
-}
+/** The documented node shapes we read, narrowed from `MathNode` by its documented `type`. */
+type Operator = OperatorNode<OperatorNodeOp, OperatorNodeFn>;
+type Constant = ConstantNode<number | string | boolean | bigint | null | undefined>;
 
 class CodeGen {
   constructor(
@@ -396,33 +311,36 @@ class CodeGen {
     private readonly fail: (what: string) => never,
   ) {}
 
-  node(n: MathNode): Code {
-    const node = n as unknown as AnyNode;
+  node(node: MathNode): Code {
     switch (node.type) {
       case 'ConstantNode':
-        return this.constant(node);
+        return this.constant(node as Constant);
       case 'SymbolNode':
-        return this.symbol(String(node.name));
+        return this.symbol(String((node as SymbolNode).name));
       case 'ParenthesisNode':
-        return this.node(node.content as unknown as MathNode);
+        return this.sub((node as ParenthesisNode).content);
       case 'OperatorNode':
-        return this.operator(node);
+        return this.operator(node as Operator);
       case 'FunctionNode':
-        return this.call(node);
+        return this.call(node as FunctionNode<MathNode>);
       case 'ConditionalNode': {
-        const c = this.sub(node.condition);
-        let a = this.sub(node.trueExpr);
-        let b = this.sub(node.falseExpr);
+        const n = node as ConditionalNode;
+        const c = this.sub(n.condition);
+        let a = this.sub(n.trueExpr);
+        let b = this.sub(n.falseExpr);
         if (a.type !== b.type) [a, b] = [num(a), num(b)];
         return { code: `(${truth(c)} ? ${a.code} : ${b.code})`, type: a.type };
       }
       case 'RelationalNode': {
         // a < b <= c  ==  (a < b) and (b <= c); operands are pure, so re-reading b is harmless.
-        const params = (node.params ?? []).map((p) => num(this.sub(p)));
-        const parts = (node.conditionals ?? []).map((fn, i) => {
-          const helper = COMPARE[fn];
-          if (!helper) return this.fail(`comparison "${fn}" is not allowed`);
-          return `${helper}(${params[i]!.code}, ${params[i + 1]!.code})`;
+        const n = node as RelationalNode;
+        const params = this.list(n.params).map((p) => num(this.sub(p)));
+        const conditionals: unknown[] = Array.isArray(n.conditionals) ? n.conditionals : [];
+        if (conditionals.length === 0 || params.length !== conditionals.length + 1) return this.fail('malformed comparison');
+        const parts = conditionals.map((fn, i) => {
+          const op = own(COMPARE, String(fn));
+          if (!op) return this.fail(`comparison "${String(fn)}" is not allowed`);
+          return `(${params[i]!.code} ${op} ${params[i + 1]!.code})`;
         });
         return { code: `(${parts.join(' && ')})`, type: 'bool' };
       }
@@ -442,16 +360,21 @@ class CodeGen {
       case 'RangeNode':
         return this.fail(`ranges are not allowed ("${snippet(node)}")`);
       default:
-        return this.fail(`unsupported expression element ${node.type} ("${snippet(node)}")`);
+        return this.fail(`unsupported expression element ${String(node.type)} ("${snippet(node)}")`);
     }
   }
 
-  private sub(n: AnyNode | undefined): Code {
-    if (!n) return this.fail('malformed expression');
-    return this.node(n as unknown as MathNode);
+  /** A child node; a missing one (a changed parser, never a user error we know of) is refused, not guessed. */
+  private sub(n: MathNode | undefined): Code {
+    if (!n || typeof n !== 'object') return this.fail('malformed expression');
+    return this.node(n);
   }
 
-  private constant(node: AnyNode): Code {
+  private list(args: readonly MathNode[] | undefined): readonly MathNode[] {
+    return Array.isArray(args) ? args : this.fail('malformed expression');
+  }
+
+  private constant(node: Constant): Code {
     const v = node.value;
     if (typeof v === 'boolean') return { code: v ? 'true' : 'false', type: 'bool' };
     if (typeof v === 'number') {
@@ -477,21 +400,17 @@ class CodeGen {
     return { code: `x[${i}]`, type: 'num' };
   }
 
-  private operator(node: AnyNode): Code {
+  private operator(node: Operator): Code {
     const fn = String(node.fn);
-    const args = node.args ?? [];
+    const args = this.list(node.args);
     if (node.implicit) {
       return this.fail(`implicit multiplication is not allowed ("${snippet(node)}"); write "*" (units are not supported)`);
     }
-    const arith = BINARY_ARITH[fn];
-    if (arith && args.length === 2) {
+    const arith = own(BINARY_ARITH, fn);
+    const cmp = own(COMPARE, fn);
+    if ((arith ?? cmp) && args.length === 2) {
       const [a, b] = args.map((x) => num(this.sub(x)));
-      return { code: `(${a!.code} ${arith} ${b!.code})`, type: 'num' };
-    }
-    const cmp = COMPARE[fn];
-    if (cmp && args.length === 2) {
-      const [a, b] = args.map((x) => num(this.sub(x)));
-      return { code: `${cmp}(${a!.code}, ${b!.code})`, type: 'bool' };
+      return { code: `(${a!.code} ${arith ?? cmp} ${b!.code})`, type: cmp ? 'bool' : 'num' };
     }
     if ((fn === 'pow' || fn === 'mod') && args.length === 2) {
       const [a, b] = args.map((x) => num(this.sub(x)));
@@ -509,22 +428,22 @@ class CodeGen {
     if (fn === 'not' && args.length === 1) {
       return { code: `(!${this.sub(args[0]).code})`, type: 'bool' };
     }
-    const what = REFUSED_OPS[fn];
+    const what = own(REFUSED_OPS, fn);
     return this.fail(`operator "${String(node.op)}"${what ? ` (${what})` : ''} is not allowed ("${snippet(node)}")`);
   }
 
-  private call(node: AnyNode): Code {
-    const callee = node.fn as AnyNode | undefined;
+  private call(node: FunctionNode<MathNode>): Code {
+    const callee = node.fn;
     if (!callee || callee.type !== 'SymbolNode') {
       return this.fail(`only direct calls of ${ALLOWED_FUNCTIONS.join(', ')} are allowed ("${snippet(node)}")`);
     }
-    const name = String(callee.name);
-    const arity = Object.hasOwn(ARITY, name) ? ARITY[name] : undefined;
+    const name = String((callee as SymbolNode).name);
+    const arity = own(ARITY, name);
     if (!arity) {
       const feature = this.index.has(name) ? ` ("${name}" is a feature, not a function)` : '';
       return this.fail(`function "${name}" is not allowed${feature} (allowed: ${ALLOWED_FUNCTIONS.join(', ')})`);
     }
-    const args = node.args ?? [];
+    const args = this.list(node.args);
     if (args.length < arity[0] || args.length > arity[1]) {
       const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Infinity ? `at least ${arity[0]}` : `${arity[0]} or ${arity[1]}`;
       return this.fail(`function "${name}" takes ${want} argument${want === '1' ? '' : 's'}, got ${args.length}`);
@@ -538,9 +457,9 @@ class CodeGen {
     const a = num(this.sub(args[0])).code;
     if (args.length === 1) return { code: `${name}(${a})`, type: 'num' };
     if (name === 'log') return { code: `logb(${a}, ${num(this.sub(args[1])).code})`, type: 'num' };
-    // round/floor/ceil digits: mathjs throws at run time unless an integer 0..15, so require a literal.
+    // round/floor/ceil digits: an integer literal 0..15 (10^n must be exact; beyond that doubles have no digits).
     const d = args[1]!;
-    const digits = d.type === 'ConstantNode' ? d.value : undefined;
+    const digits = d.type === 'ConstantNode' ? (d as Constant).value : undefined;
     if (typeof digits !== 'number' || !Number.isInteger(digits) || digits < 0 || digits > 15) {
       return this.fail(`function "${name}": the digits argument must be an integer literal 0..15 ("${snippet(node)}")`);
     }
@@ -548,23 +467,28 @@ class CodeGen {
   }
 }
 
-/** A fragment as a number (booleans to 1/0, as mathjs converts them). */
+/** table[key] for the table's own keys only (never `constructor` and friends from Object.prototype). */
+function own<V>(table: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** A fragment as a number (booleans to 1/0). */
 function num(c: Code): Code {
   return c.type === 'num' ? c : { code: `(+${c.code})`, type: 'num' };
 }
 
-/** A fragment as a JS truth value; JS truthiness of numbers (0 and NaN false) is mathjs's. */
+/** A fragment as a JS truth value; JS truthiness of numbers (0 and NaN false) is the documented one. */
 function truth(c: Code): string {
   return c.type === 'bool' ? c.code : `(!!${c.code})`;
 }
 
 /** Short source excerpt of a node for error messages (one line, bounded). */
-function snippet(node: AnyNode): string {
+function snippet(node: MathNode): string {
   let s: string;
   try {
     s = node.toString();
   } catch {
-    s = node.type;
+    s = String(node.type);
   }
   s = s.replace(/\s+/g, ' ');
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
@@ -601,7 +525,7 @@ function editDistance(a: string, b: string): number {
 function assertSafeBody(code: string): void {
   const helpers = new RegExp(`\\b(?:${HELPER_NAMES.join('|')})(?=\\()`, 'g');
   const rest = code
-    .replace(/!==/g, ' ')
+    .replace(/[=!]==|[<>]=/g, ' ') // the only places "=" may appear
     .replace(/\bx\[\d+\]/g, ' ')
     .replace(helpers, ' ')
     .replace(/\b(?:true|false)\b/g, ' ')
