@@ -48,11 +48,14 @@ function checkDecisionPoint(env: RangeEnv, observations: Record<string, unknown>
         // Masks never allow an impossible action.
         const L = env.attackerLayout;
         if (mask[L.scanHost(h)]) ok(know.discovered[h] && !know.scanned[h], `scanHost ${h}`);
+        const st = env.hostStatus(h);
+        const contact = priv > 0 && !st.isolated && !st.offline;
+        ok(obs.vector[o + 9] === (know.discovered[h] && contact ? 1 : 0), `contact ${h}`);
         if (mask[L.escalate(h)]) {
-          ok(priv === PRIV_USER && net.localVulns[h]!.length > 0, `escalate ${h}`);
+          ok(priv === PRIV_USER && contact && net.localVulns[h]!.length > 0, `escalate ${h}`);
         }
         if (mask[L.exfiltrate(h)]) {
-          ok(net.crownJewel[h] === 1 && priv >= PRIV_USER, `exfiltrate ${h}`);
+          ok(net.crownJewel[h] === 1 && priv >= PRIV_USER && contact, `exfiltrate ${h}`);
         }
         if (mask[L.lateral(h)]) {
           ok(know.credentialsHeld.some((c) => net.credValidOn[c]![h] && net.credPriv[c]! > priv) && net.hostHasMgmt[h] === 1, `lateral ${h}`);
@@ -60,13 +63,14 @@ function checkDecisionPoint(env: RangeEnv, observations: Record<string, unknown>
         for (let s = 0; s < net.maxSlots; s++) {
           if (!mask[L.exploit(h, s)]) continue;
           const slot = net.exploitSlots[h]![s];
-          ok(know.scanned[h] === 1 && slot !== undefined && net.vulns[slot.vuln]!.grants > priv, `exploit ${h}/${s}`);
+          ok(know.scanned[h] === 1 && slot !== undefined && net.vulns[slot.vuln]!.grants > priv && !env.isPatched(h, s), `exploit ${h}/${s}`);
         }
       }
       const g = net.nHosts * K;
       ok(Math.abs(obs.vector[g]! - env.time / env.timeLimit) < 1e-5, 'time feature');
-      ok(G === 5, 'globals');
+      ok(G === 6, 'globals');
       ok(obs.vector[g + 4] === (know.quiet ? 1 : 0), 'tempo feature');
+      ok(obs.vector[g + 5] === mask[env.attackerLayout.rotate()], 'source blocked feature offered with the rotate action');
       // Exactly one tempo switch is offered: to the tempo the attacker is not in.
       ok(mask[env.attackerLayout.tempo(true)] === (know.quiet ? 0 : 1) && mask[env.attackerLayout.tempo(false)] === (know.quiet ? 1 : 0), 'tempo mask');
     } else {
@@ -84,6 +88,7 @@ function checkDecisionPoint(env: RangeEnv, observations: Record<string, unknown>
         const st = env.hostStatus(d.host);
         if (d.type === 'isolate') ok(!st.isolated, 'isolate isolated');
         if (d.type === 'restore') ok(st.isolated || st.blocked, 'restore healthy');
+        if (d.type === 'patch') ok(d.slot < env.network.exploitSlots[d.host]!.length && !env.isPatched(d.host, d.slot) && !st.offline, 'patch a real, unpatched slot of an online host');
       }
       for (const x of obs.features) ok(Number.isFinite(x) && x >= 0, 'feature finite, non-negative');
     }
@@ -233,24 +238,8 @@ describe('episodes', () => {
     expect(env.attackerKnowledge('attacker_0').quiet).toBe(true);
   });
 
-  it('terminates when every foothold is contained, truncates at the time limit', () => {
+  it('truncates at the time limit when nothing happens', () => {
     const env = new RangeEnv(loadScenario('small'));
-    // An oracle defender (test only) isolates whatever the attacker holds.
-    class Oracle implements Policy {
-      act(_o: unknown, ctx: { env: RangeEnv; mask: Uint8Array }): Action {
-        for (const h of ctx.env.compromisedHosts()) {
-          const a = ctx.env.defenderLayout.encode('isolate', h);
-          if (ctx.mask[a]) return a;
-        }
-        return 0;
-      }
-    }
-    const p: Record<string, Policy> = { attacker_0: new ScriptedAttacker() };
-    for (const d of env.defenderIds) p[d] = new Oracle();
-    const r = runEpisode(env, p, 5);
-    expect(r.outcome).toBe('contained');
-    expect(r.events.at(-1)!.type).toBe('contained');
-    expect(env.liveFootholds()).toBe(0);
     const idle = runEpisode(env, { attacker_0: { act: () => 0 } }, 5);
     expect(idle.outcome).toBe('timeout');
     expect(idle.duration).toBe(env.timeLimit);

@@ -20,7 +20,8 @@ export interface Policy {
   observe?(result: StepResult, agent: string): void;
 }
 
-export type EpisodeOutcome = 'exfiltration' | 'contained' | 'timeout';
+/** How an episode ended: the attacker's objective (a crown jewel exfiltrated) or the time limit. */
+export type EpisodeOutcome = 'exfiltration' | 'timeout';
 
 export interface EpisodeResult {
   seed: number;
@@ -64,7 +65,7 @@ export function runEpisode(env: RangeEnv, policies: Record<string, Policy | unde
     inf = last.infos;
   }
   const term = last ? Object.values(last.terminations).some(Boolean) : false;
-  const outcome: EpisodeOutcome = !term ? 'timeout' : env.eventLog.some((e) => e.type === 'exfiltration') ? 'exfiltration' : 'contained';
+  const outcome: EpisodeOutcome = term ? 'exfiltration' : 'timeout';
   return { seed, steps, duration: env.time, outcome, returns, events: [...env.eventLog], windows: env.windowsClosed };
 }
 

@@ -17,6 +17,7 @@ export function attackerMask(w: World, s: AttackerState): Uint8Array {
   if (w.done) return m;
   const reach = w.reachability(s);
   m[L.tempo(!s.quiet)] = 1;
+  if (w.infraBlocked(s)) m[L.rotate()] = 1;
   L.scanZones.forEach((z, i) => {
     if (reach.zone[z]) {
       m[L.scanZone(i, false)] = 1;
@@ -26,14 +27,17 @@ export function attackerMask(w: World, s: AttackerState): Uint8Array {
   for (let h = 0; h < net.nHosts; h++) {
     const p = s.priv[h]!;
     if (s.discovered[h] && !s.scanned[h] && reach.host(h)) m[L.scanHost(h)] = 1;
-    if (p === PRIV_USER && net.localVulns[h]!.length > 0) m[L.escalate(h)] = 1;
+    // Escalation and exfiltration run on the host itself: only through an implant in contact.
+    const contact = p > 0 && w.footholdLive(s, h);
+    if (p === PRIV_USER && contact && net.localVulns[h]!.length > 0) m[L.escalate(h)] = 1;
     if (s.discovered[h] && w.usableCred(s, h, p) >= 0 && reach.mgmt(h)) m[L.lateral(h)] = 1;
-    if (p >= PRIV_USER && s.crownKnown[h]) m[L.exfiltrate(h)] = 1;
+    if (p >= PRIV_USER && contact && s.crownKnown[h]) m[L.exfiltrate(h)] = 1;
     if (s.scanned[h]) {
       const slots = net.exploitSlots[h]!;
+      const base = h * net.maxSlots;
       for (let k = 0; k < slots.length; k++) {
         const v = net.vulns[slots[k]!.vuln]!;
-        if (v.grants > p && v.requires <= p && reach.port(h, slots[k]!.port)) m[L.exploit(h, k)] = 1;
+        if (!w.patched[base + k] && v.grants > p && v.requires <= p && reach.port(h, slots[k]!.port)) m[L.exploit(h, k)] = 1;
       }
     }
   }
@@ -65,6 +69,9 @@ export function startAttacker(w: World, s: AttackerState, raw: Action | undefine
       break;
     case 'tempo':
       seconds = sim.tempoSeconds;
+      break;
+    case 'rotate':
+      seconds = sim.rotateSeconds;
       break;
     case 'scanZone': {
       const p = d.stealthy ? sim.scanZoneStealthy : sim.scanZoneFast;
@@ -108,7 +115,13 @@ export function startAttacker(w: World, s: AttackerState, raw: Action | undefine
   const end = start + toTicks(seconds);
   s.pending = { action: a, start, end, roll, source, vuln, cred, quiet: s.quiet };
   s.busyUntil = end;
-  if (d.type !== 'wait' && d.type !== 'tempo') writeFootprint(w, s, d, s.pending);
+  if (d.type === 'wait' || d.type === 'tempo' || d.type === 'rotate') return;
+  writeFootprint(w, s, d, s.pending);
+  // Traffic from outside shows the attacker's addresses in the targets' flow logs (what blockSource blocks).
+  if (source === null) {
+    if (d.type === 'scanZone') for (const h of net.zoneHosts[d.zone]!) w.seeInfra(s, h);
+    else w.seeInfra(s, d.host);
+  }
 }
 
 export function completeAttacker(w: World, s: AttackerState): void {
@@ -118,7 +131,8 @@ export function completeAttacker(w: World, s: AttackerState): void {
   const d = w.attackerLayout.decode(p.action);
   const t = w.time;
   let success = false;
-  const sourceOk = p.source === null || w.footholdLive(s, p.source);
+  // From outside, the action fails if the perimeter blocked the attacker's addresses meanwhile.
+  const sourceOk = p.source === null ? !w.infraBlocked(s) : w.footholdLive(s, p.source);
   switch (d.type) {
     case 'wait':
       success = true;
@@ -127,6 +141,11 @@ export function completeAttacker(w: World, s: AttackerState): void {
       s.quiet = d.quiet;
       success = true;
       w.emit({ t, type: 'tempo', agent: s.id, quiet: d.quiet });
+      break;
+    case 'rotate':
+      s.infra++;
+      success = true;
+      w.emit({ t, type: 'rotate', agent: s.id, infra: s.infra });
       break;
     case 'scanZone': {
       if (!sourceOk) break;
@@ -174,14 +193,16 @@ export function completeAttacker(w: World, s: AttackerState): void {
       s.exfiltrating = -1;
       if (s.priv[d.host]! >= PRIV_USER && w.targetUp(d.host)) {
         const value = net.hostValue[d.host]!;
+        const loss = value * w.weights.exfiltrationLossPerValue;
         w.emit({ t, type: 'exfiltration', agent: s.id, host: d.host, value });
-        w.rewardAttacker(s.id, value);
-        w.rewardDefenders(-value);
+        w.parts.exfiltration += loss;
+        w.rewardAttacker(s.id, loss);
+        w.rewardDefenders(-loss);
         success = true;
       }
       break;
   }
-  if (d.type !== 'wait' && d.type !== 'tempo') {
+  if (d.type !== 'wait' && d.type !== 'tempo' && d.type !== 'rotate') {
     const host = 'host' in d ? d.host : null;
     const zone = d.type === 'scanZone' ? d.zone : null;
     w.emit({ t, type: 'attack', agent: s.id, action: d.type, ...(d.type === 'scanZone' ? { stealthy: d.stealthy } : {}), ...(p.quiet ? { quiet: true } : {}), host, zone, source: p.source, start: p.start / TICKS_PER_SECOND, success });
@@ -201,16 +222,22 @@ function grant(w: World, s: AttackerState, h: number, priv: number, via: string)
   if (net.crownJewel[h]) s.crownKnown[h] = 1;
   w.everCompromised = true;
   const value = net.hostValue[h]!;
-  w.rewardAttacker(s.id, value * (before === PRIV_NONE ? 0.1 : 0.05));
+  w.rewardAttacker(s.id, value * (before === PRIV_NONE ? w.sim.footholdGain : w.sim.footholdEscalation));
   if (priv === PRIV_ROOT) for (const c of net.credsOnHost[h]!) s.credHeld[c] = w.credEpoch[c]!;
-  w.emit({ t: w.time, type: 'compromise', agent: s.id, host: h, privilege: priv === PRIV_ROOT ? 'root' : 'user', via });
+  const k = s.index * net.nHosts + h;
+  // A new foothold on a host this attacker held before (and lost) is a re-entry.
+  const reentry = before === PRIV_NONE && w.everHeld[k] === 1;
+  w.everHeld[k] = 1;
+  w.wasLive[k] = 1;
+  w.emit({ t: w.time, type: 'compromise', agent: s.id, host: h, privilege: priv === PRIV_ROOT ? 'root' : 'user', via, ...(reentry ? { reentry: true } : {}) });
 }
 
-/** The attacker loses its foothold on h (a defender removed it). */
+/** The attacker loses its foothold on h (a defender eradicated it). */
 export function loseFoothold(w: World, s: AttackerState, h: number, reason: string): void {
   if (s.priv[h] === PRIV_NONE) return;
   s.priv[h] = PRIV_NONE;
   w.statusVersion++;
+  w.wasLive[s.index * w.network.nHosts + h] = 0;
   s.lostFoothold = true;
   if (!w.isolated[h]) w.rewardAttacker(s.id, -w.sim.footholdLossPenalty * w.network.hostValue[h]!);
   if (s.exfiltrating === h && s.pending) s.exfiltrating = -1;

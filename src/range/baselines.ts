@@ -30,8 +30,9 @@ export interface ScriptedOptions {
 const ZONE_PRIORITY: Record<string, number> = { critical: 4, server: 3, dmz: 2, user: 1, other: 1, internet: 0 };
 
 /**
- * Kill chain: exfiltrate > escalate > lateral movement with stolen credentials > exploit known
- * vulnerabilities (most likely first) > scan discovered hosts > scan zones > wait. Deeper zones first.
+ * Kill chain: rotate infrastructure when blocked > exfiltrate > escalate > lateral movement with stolen
+ * credentials > exploit known vulnerabilities (most likely first) > scan discovered hosts > scan zones >
+ * wait. Deeper zones first. Cut off or evicted, it starts again from what it still knows and holds.
  */
 export class ScriptedAttacker implements Policy {
   private rng = new Rng(0);
@@ -76,6 +77,9 @@ export class ScriptedAttacker implements Policy {
         return stealthy && d.quiet ? 2000 : -1;
       case 'exfiltrate':
         return 1000;
+      case 'rotate':
+        // The perimeter dropped our addresses: new infrastructure before anything else from outside.
+        return 1500;
       case 'escalate':
         return 800 + depth(d.host);
       case 'lateral':

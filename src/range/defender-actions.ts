@@ -1,7 +1,8 @@
 /**
  * What defender actions do: which are allowed (the mask), their start (alerts posted with the action,
  * the response event and its one-off cost) and their effect when they complete. A defender is busy for
- * the action's duration (DEFAULT_SIM.defender); monitoring lasts until the next telemetry window closes.
+ * the action's duration (DEFAULT_SIM.defender); monitoring lasts until the next telemetry window closes,
+ * or for the `wait` the defender gives.
  */
 import type { DefenderDecoded } from './actions.js';
 import { loseFoothold } from './attacker-actions.js';
@@ -26,6 +27,11 @@ export function defenderMask(w: World, d: DefenderState): Uint8Array {
       m[L.encode('reimage', h)] = 1;
     }
     if (w.isolated[h] || w.blocked[h]) m[L.encode('restore', h)] = 1;
+    m[L.encode('blockSource', h)] = 1;
+    if (!offline) {
+      const n = w.network.exploitSlots[h]!.length;
+      for (let k = 0; k < n; k++) if (!w.patched[h * w.network.maxSlots + k]) m[L.encode('patch', h, k)] = 1;
+    }
   }
   return m;
 }
@@ -44,14 +50,16 @@ export function startDefender(w: World, d: DefenderState, raw: DefenderAction | 
   const dec = L.decode(a);
   let end: number;
   if (dec.type === 'monitor') {
-    end = (Math.floor(w.now / w.windowTicks) + 1) * w.windowTicks;
+    const wait = typeof raw === 'object' ? raw.wait : undefined;
+    if (wait !== undefined && !(Number.isFinite(wait) && wait > 0)) throw new RangeError(`${d.id}: wait ${String(wait)} must be a positive number of seconds`);
+    // A wait is rounded up to whole ticks: acting early would undercut the defence's own pipeline time.
+    end = wait !== undefined ? w.now + Math.max(1, Math.ceil(wait * TICKS_PER_SECOND - 1e-9)) : (Math.floor(w.now / w.windowTicks) + 1) * w.windowTicks;
   } else {
     end = w.now + toTicks(w.sim.defender[dec.type]);
     const healthy = !w.hostTouched(dec.host);
-    w.emit({ t: w.time, type: 'response', agent: d.id, action: dec.type, host: dec.host, healthy, end: end / TICKS_PER_SECOND });
-    if (dec.type === 'restore') w.healthyHost[dec.host] = 0;
-    else if (healthy) w.healthyHost[dec.host] = 1;
-    chargeResponse(w, dec, healthy);
+    const slot = dec.type === 'patch' ? { slot: dec.slot } : {};
+    w.emit({ t: w.time, type: 'response', agent: d.id, action: dec.type, host: dec.host, ...slot, healthy, end: end / TICKS_PER_SECOND });
+    chargeResponse(w, dec);
   }
   d.pending = { action: a, start: w.now, end };
   d.busyUntil = end;
@@ -107,9 +115,26 @@ export function completeDefender(w: World, d: DefenderState): void {
       w.blocked[h] = 0;
       effective = true;
       break;
+    case 'blockSource': {
+      // Outside addresses seen in h's traffic recently: the attack's, if it came from outside.
+      const since = w.now - toTicks(sim.sourceMemorySeconds);
+      for (const [key, tick] of w.seenInfra[h]!) {
+        if (tick < since || w.blockedInfra.has(key)) continue;
+        w.blockedInfra.add(key);
+        effective = true;
+      }
+      break;
+    }
+    case 'patch': {
+      w.patched[h * w.network.maxSlots + dec.slot] = 1;
+      effective = w.attackers.some((s) => s.priv[h]! > 0 || s.scanned[h]! > 0);
+      w.offlineUntil[h] = Math.max(w.offlineUntil[h]!, w.now + toTicks(sim.patchDowntime));
+      w.nextOnline = Math.min(w.nextOnline, w.offlineUntil[h]!);
+      break;
+    }
   }
   d.lastOutcome = { action: p.action, success: effective };
-  w.emit({ t: w.time, type: 'response-done', agent: d.id, action: dec.type, host: h, effective });
+  w.emit({ t: w.time, type: 'response-done', agent: d.id, action: dec.type, host: h, ...(dec.type === 'patch' ? { slot: dec.slot } : {}), effective });
   w.statusVersion++;
 }
 
@@ -121,14 +146,15 @@ function postAlert(w: World, d: DefenderState, al: AlertMsg): void {
 }
 
 /** One-off business cost of a response as it starts (isolation and downtime accrue in costs.ts). */
-function chargeResponse(w: World, dec: DefenderDecoded, healthy: boolean): void {
+function chargeResponse(w: World, dec: DefenderDecoded): void {
   if (dec.type === 'monitor') return;
-  const sim = w.sim;
+  const r = w.weights;
   const weight = w.businessWeight[dec.host]!;
   let cost = 0;
-  if (dec.type === 'reimage') cost = sim.reimageCostPerWeight * weight;
-  else if (dec.type === 'resetCredentials') cost = sim.resetCostPerCredential * w.credsAround(dec.host).length;
-  else if (dec.type === 'killProcess') cost = sim.killCost;
-  w.rewardDefenders(-cost);
-  if (healthy) w.healthyCost += cost;
+  if (dec.type === 'reimage') cost = r.reimagePerWeight * weight;
+  else if (dec.type === 'resetCredentials') cost = r.resetPerCredential * w.credsAround(dec.host).length;
+  else if (dec.type === 'killProcess') cost = r.killProcess;
+  else if (dec.type === 'blockSource') cost = r.blockSource;
+  else if (dec.type === 'patch') cost = r.patchPerWeight * weight;
+  w.chargeBusiness(dec.host, cost);
 }

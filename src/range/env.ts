@@ -69,7 +69,7 @@ export class RangeEnv {
     this.telemetryOn = opts.telemetry ?? true;
     const scanZones = net.zoneKinds.map((k, i) => (k === 'internet' ? -1 : i)).filter((i) => i >= 0 && net.zoneHosts[i]!.length > 0);
     this.attackerLayout = new AttackerActionLayout(scanZones, net.nHosts, net.maxSlots);
-    this.defenderLayout = new DefenderActionLayout(net.nHosts);
+    this.defenderLayout = new DefenderActionLayout(net.nHosts, net.maxSlots);
     this.attackerSpecs = (opts.attackers ?? scenario.attackers).map((a) => ({ id: a.id, stealth: a.stealth ?? 0 }));
     const zoneIndex = new Map(net.zoneIds.map((z, i) => [z, i]));
     this.defenderSpecs = (opts.defenders ?? scenario.defenders).map((d) => ({
@@ -90,6 +90,7 @@ export class RangeEnv {
       new TelemetryModel(net.hostRole, net.hostZone, net.window, 0),
       toTicks(net.window), toTicks(net.timeLimit),
       Float32Array.from(net.hostValue, (v) => 1 + Math.log1p(v)),
+      scenario.defenderReturn,
     );
     this.costs = new Costs(this.w);
     this.encoder = new AttackerEncoder(this.w);
@@ -134,8 +135,14 @@ export class RangeEnv {
     w.blocked = new Uint8Array(H);
     w.offlineUntil = new Int32Array(H);
     w.credEpoch = new Int32Array(net.credIds.length);
-    w.healthyHost = new Uint8Array(H);
-    w.healthyCost = 0;
+    w.parts = { damage: 0, exfiltration: 0, business: 0 };
+    w.hostBusinessCost = new Float64Array(H);
+    w.patched = new Uint8Array(H * net.maxSlots);
+    w.blockedInfra = new Set();
+    w.seenInfra = Array.from({ length: H }, () => new Map<string, number>());
+    w.wasLive = new Uint8Array(this.attackerSpecs.length * H);
+    w.everHeld = new Uint8Array(this.attackerSpecs.length * H);
+    w.livenessVersion = -1;
     w.alerts = [];
     w.everCompromised = false;
     w.done = false;
@@ -148,8 +155,10 @@ export class RangeEnv {
     this.costs.reset();
     w.statusVersion++;
     w.nextOnline = Infinity;
-    w.attackers = this.attackerSpecs.map((a) => ({
+    w.attackers = this.attackerSpecs.map((a, index) => ({
       id: a.id,
+      index,
+      infra: 0,
       stealth: a.stealth,
       quiet: false,
       rng: w.rng.split(`attacker:${a.id}`),
@@ -224,6 +233,7 @@ export class RangeEnv {
         case 'wait': return 'wait';
         case 'scanZone': return `scan zone ${net.zoneIds[d.zone]} (${d.stealthy ? 'stealthy' : 'fast'})`;
         case 'tempo': return d.quiet ? 'go quiet (low-and-slow tempo)' : 'go loud (full-speed tempo)';
+        case 'rotate': return 'rotate infrastructure (new outside addresses)';
         case 'exploit': {
           const slot = net.exploitSlots[d.host]![d.slot];
           return `exploit ${slot ? net.vulns[slot.vuln]!.id : `slot ${d.slot}`} on ${net.hostIds[d.host]}`;
@@ -232,6 +242,10 @@ export class RangeEnv {
       }
     }
     const d = this.defenderLayout.decode(a);
+    if (d.type === 'patch') {
+      const slot = net.exploitSlots[d.host]![d.slot];
+      return `patch ${slot ? net.vulns[slot.vuln]!.id : `slot ${d.slot}`} on ${net.hostIds[d.host]}`;
+    }
     return d.type === 'monitor' ? 'monitor' : `${d.type} ${net.hostIds[d.host]}`;
   }
 
@@ -267,10 +281,11 @@ export class RangeEnv {
       if (w.now === (w.closedWindows + 1) * w.windowTicks) this.closeWindow();
       for (const d of w.defenders) if (d.pending && d.pending.end === w.now) completeDefender(w, d);
       for (const a of w.attackers) if (a.pending && a.pending.end === w.now) completeAttacker(w, a);
-      if (w.stepEvents.some((e) => e.type === 'exfiltration')) terminated = true;
-      else if (w.everCompromised && this.costs.liveFootholds() === 0) {
+      this.checkLiveness();
+      // Containment is not the end: only the attacker's objective or the time limit ends an episode.
+      if (w.stepEvents.some((e) => e.type === 'exfiltration')) {
         terminated = true;
-        w.emit({ t: w.time, type: 'contained' });
+        this.costs.accrueDamageUntil(w.limitTicks);
       }
       if (!terminated && w.now >= w.limitTicks) truncated = true;
       if (terminated || truncated) break;
@@ -309,6 +324,29 @@ export class RangeEnv {
     for (const a of w.attackers) if (a.busyUntil <= w.now) return true;
     for (const d of w.defenders) if (d.busyUntil <= w.now) return true;
     return false;
+  }
+
+  /**
+   * Foothold contact changes since the last check: an implant cut off by isolation or downtime is
+   * contained; one whose host comes back (restore, end of downtime) is reconnected. Gains and
+   * eradications emit their own events where they happen (attacker-actions.ts).
+   */
+  private checkLiveness(): void {
+    const w = this.w;
+    if (w.livenessVersion === w.statusVersion) return;
+    w.livenessVersion = w.statusVersion;
+    const H = this.network.nHosts;
+    for (const s of w.attackers) {
+      for (let h = 0; h < H; h++) {
+        if (s.priv[h]! <= 0) continue;
+        const k = s.index * H + h;
+        const live = w.footholdLive(s, h) ? 1 : 0;
+        if (live === w.wasLive[k]) continue;
+        w.wasLive[k] = live;
+        if (live) w.emit({ t: w.time, type: 'foothold-reconnected', agent: s.id, host: h });
+        else w.emit({ t: w.time, type: 'foothold-contained', agent: s.id, host: h, reason: w.isolated[h] ? 'isolated' : 'offline' });
+      }
+    }
   }
 
   private closeWindow(): void {
@@ -364,11 +402,21 @@ export class RangeEnv {
     return out;
   }
   /**
-   * Business cost of responses to healthy hosts so far: one-off costs of responses that started on a host
-   * the attack had not touched, plus isolation/block/downtime of such hosts until they are restored.
+   * The defender return of the episode so far: minus damage (host value x seconds of attacker control of
+   * live footholds), exfiltration losses and business cost (isolation, block and downtime of hosts
+   * without a foothold, and one-off response costs), weighted by the scenario's defenderReturn.
    */
-  get healthyResponseCost(): number {
-    return this.w.healthyCost;
+  get defenderReturn(): { total: number; damage: number; exfiltration: number; business: number } {
+    const p = this.w.parts;
+    return { total: -(p.damage + p.exfiltration + p.business), ...p };
+  }
+  /** Business cost so far on host h (its share of the return's business part). */
+  hostBusinessCost(h: number): number {
+    return this.w.hostBusinessCost[h]!;
+  }
+  /** Whether vulnerability slot `slot` of host h has been patched. */
+  isPatched(h: number, slot: number): boolean {
+    return this.w.patched[h * this.network.maxSlots + slot] === 1;
   }
 
   /**

@@ -1,20 +1,42 @@
 /**
- * Episode metrics, defined once here and reused by the lab (see README "Metrics"):
- * - detection precision / recall / F1 / FPR per host-window: a host-window is positive when its
- *   ground-truth label is an attack stage; predicted positive when the defence flagged it;
- * - detection latency: first malicious action (start of the attacker's first non-wait action) to the
- *   first true alert;
- * - response latency: detection (first true alert) to the start of the first response against a host the
- *   attack touched (the reference paper's definition);
- * - time to containment: first malicious action to the moment no attacker foothold is live;
- * - attacker success: a crown jewel was exfiltrated; time to objective: simulated time of that exfiltration;
- * - compromise rate: share of hosts the attacker controlled at any time in the episode;
- * - attack chain length: distinct hosts compromised before the first response against the attacker;
- * - cost of responses to healthy hosts: business cost of actions on hosts the attack had not touched.
+ * Episode and incident metrics, defined once here; the README's "Metrics" table and the lab's report
+ * cite this file. All times are simulated seconds.
+ *
+ * Per incident (one foothold's life on one host, from range v2's events):
+ * - an incident on host h starts with the first malicious action aimed at h (scan, exploit or log-on)
+ *   since h's previous incident ended, and lasts until the foothold is eradicated (process killed or host
+ *   reimaged) or the episode ends; an attempt that never gained a foothold is no incident;
+ * - time to detect: incident start to the first alert on h during the incident (an alert on a host
+ *   under attack or holding a foothold is true by construction: the ground truth is the host's state);
+ * - response latency: from the alert that opened the case the defence responded to (defences post an
+ *   alert when they open a case; the last alert on h before the response) to the start of the first
+ *   containing response on h (isolate, kill the process, reimage) in the incident: the reference paper's
+ *   "detection to the start of the in-depth response", tied to one case; censored at the incident's end
+ *   (from its first alert) when no containing response came;
+ * - time to contain: incident start to the first moment the foothold is cut off (isolated, offline) or
+ *   removed; time to eradicate: incident start to its removal;
+ * - regained: the foothold came back after it was contained (its host reconnected with the implant) or
+ *   eradicated (the attacker re-entered the host later in the episode).
+ * Times not reached by the episode's end are censored there: `{ time, censored: true }` with the time
+ * observed so far. Nothing is dropped; summaries use Kaplan-Meier estimates (the lab).
+ *
+ * Per episode:
+ * - defender return: minus (damage + exfiltration loss + business cost), weights in the scenario
+ *   (DEFENDER_RETURN_DEFAULTS in scenario.ts); its parts are reported too;
+ * - healthy-host cost: the business cost paid on hosts the attack never touched (no traced attack
+ *   telemetry and no foothold in the episode): the price of false alarms;
+ * - attacker success: a crown jewel was exfiltrated; time to objective: when (null otherwise);
+ * - compromise rate: share of hosts the attacker controlled at any time; re-entries: footholds regained
+ *   (reconnected or re-entered) after containment;
+ * - attack chain length: distinct hosts compromised before the first containing response on a host the
+ *   attack held;
+ * - detection precision / recall / F1 / FPR per host-window: positive when the window's traced label is an
+ *   attack stage (the attack left telemetry), predicted positive when the defence flagged it.
  */
 import { scoreDetections, type DetectionScores } from '../shared/stats.js';
 import type { EpisodeResult } from './agent.js';
 import type { RangeEnv } from './env.js';
+import type { RangeEvent } from './types.js';
 
 /** Host-windows a defence flagged as malicious during an episode. */
 export class DetectionRecorder {
@@ -34,26 +56,60 @@ export class DetectionRecorder {
   }
 }
 
+/** A duration that may be censored: `censored` means the event had not happened by `time`. */
+export interface CensoredTime {
+  time: number;
+  censored: boolean;
+}
+
+export interface Incident {
+  agent: string;
+  host: number;
+  /** Incident start (first malicious action aimed at the host) and its end (eradication or episode end). */
+  start: number;
+  end: number;
+  /** When the foothold was gained (first compromise of this incident). */
+  gained: number;
+  /** The foothold was gained by re-entering a host the attacker had held and lost before. */
+  reentry: boolean;
+  timeToDetect: CensoredTime;
+  /** From the first alert to the first containing response; null when there was no alert. */
+  responseLatency: CensoredTime | null;
+  timeToContain: CensoredTime;
+  timeToEradicate: CensoredTime;
+  regained: boolean;
+}
+
 export interface EpisodeMetrics {
   seed: number;
   outcome: EpisodeResult['outcome'];
   duration: number;
   steps: number;
+  defenderReturn: number;
+  returnParts: { damage: number; exfiltration: number; business: number };
+  healthyHostCost: number;
   attackerSuccess: number;
   timeToObjective: number | null;
   firstMaliciousAction: number | null;
-  detectionTime: number | null;
+  compromiseRate: number;
+  chainLength: number;
+  /** Footholds regained (reconnected or re-entered) after containment. */
+  reentries: number;
+  incidents: Incident[];
+  /** Responses that started on hosts the attack had not touched at the time. */
+  healthyResponses: number;
+  detection: DetectionScores;
+  /**
+   * Transitional views for callers not yet reading `incidents` (to be removed): the first incident's
+   * uncensored times, null when censored or absent. Averages of these drop censored episodes.
+   */
   detectionLatency: number | null;
   responseLatency: number | null;
   timeToContainment: number | null;
-  compromiseRate: number;
-  chainLength: number;
-  healthyResponses: number;
   healthyResponseCost: number;
-  detection: DetectionScores;
 }
 
-/** Per host-window confusion counts of the recorder's flags against the env's ground truth. */
+/** Per host-window confusion counts of the recorder's flags against the env's traced labels. */
 export function hostWindowScores(env: RangeEnv, recorder: DetectionRecorder | null): DetectionScores {
   const H = env.network.nHosts;
   const W = env.windowsClosed;
@@ -69,42 +125,140 @@ export function hostWindowScores(env: RangeEnv, recorder: DetectionRecorder | nu
   return scoreDetections(pred, truth);
 }
 
+const CONTAINING: ReadonlySet<string> = new Set(['isolate', 'killProcess', 'reimage']);
+const TARGETED: ReadonlySet<string> = new Set(['scanHost', 'exploit', 'lateral']);
+
+/**
+ * Incidents from an episode's events (ordered by time). `endTime` is the episode's end, where
+ * unfinished times are censored.
+ */
+export function incidentsOf(events: readonly RangeEvent[], endTime: number): Incident[] {
+  const out: Incident[] = [];
+  // Per attacker|host: the start of malicious activity not yet part of an incident, and the open incident.
+  const firstAim = new Map<string, number>();
+  const open = new Map<string, { inc: Incident; alert: number | null; contained: number | null; response: number | null; lostAt: number | null }>();
+  const closed = new Map<string, Incident[]>();
+  const alertsByHost = new Map<number, number[]>();
+  const responsesByHost = new Map<number, number[]>();
+  const finish = (key: string, o: NonNullable<ReturnType<typeof open.get>>, end: number): void => {
+    const inc = o.inc;
+    inc.end = end;
+    const since = (t: number | null): CensoredTime => (t === null ? { time: end - inc.start, censored: true } : { time: t - inc.start, censored: false });
+    // The first alert on the host during the incident, and the first containing response after it.
+    const alerts = (alertsByHost.get(inc.host) ?? []).filter((t) => t >= inc.start && t <= end);
+    const alert = alerts[0] ?? null;
+    inc.timeToDetect = since(alert);
+    if (alert !== null) {
+      // The response serves the case opened by the last alert before it (each alert opens a case).
+      const resp = (responsesByHost.get(inc.host) ?? []).find((t) => t > alert && t <= end) ?? null;
+      if (resp === null) inc.responseLatency = { time: end - alert, censored: true };
+      else {
+        const trigger = alerts.filter((t) => t < resp).pop()!;
+        inc.responseLatency = { time: resp - trigger, censored: false };
+      }
+    }
+    inc.timeToContain = since(o.contained);
+    inc.timeToEradicate = since(o.lostAt);
+    out.push(inc);
+    closed.set(key, [...(closed.get(key) ?? []), inc]);
+    open.delete(key);
+  };
+  for (const e of events) {
+    switch (e.type) {
+      case 'attack': {
+        if (e.host === null || !TARGETED.has(e.action)) break;
+        const key = `${e.agent}|${e.host}`;
+        if (!open.has(key) && !firstAim.has(key)) firstAim.set(key, e.start);
+        break;
+      }
+      case 'alert':
+        alertsByHost.set(e.host, [...(alertsByHost.get(e.host) ?? []), e.t]);
+        break;
+      case 'response':
+        if (CONTAINING.has(e.action)) responsesByHost.set(e.host, [...(responsesByHost.get(e.host) ?? []), e.t]);
+        break;
+      case 'compromise': {
+        const key = `${e.agent}|${e.host}`;
+        if (open.has(key)) break; // privilege escalation within the incident
+        const start = Math.min(firstAim.get(key) ?? e.t, e.t);
+        firstAim.delete(key);
+        const before = closed.get(key);
+        if (before?.length) before[before.length - 1]!.regained = true;
+        const inc: Incident = {
+          agent: e.agent, host: e.host, start, end: endTime, gained: e.t, reentry: e.reentry === true,
+          timeToDetect: { time: 0, censored: true }, responseLatency: null, timeToContain: { time: 0, censored: true }, timeToEradicate: { time: 0, censored: true }, regained: false,
+        };
+        open.set(key, { inc, alert: null, contained: null, response: null, lostAt: null });
+        break;
+      }
+      case 'foothold-contained': {
+        const o = open.get(`${e.agent}|${e.host}`);
+        if (o && o.contained === null) o.contained = e.t;
+        break;
+      }
+      case 'foothold-reconnected': {
+        const o = open.get(`${e.agent}|${e.host}`);
+        if (o) o.inc.regained = true;
+        break;
+      }
+      case 'foothold-lost': {
+        const key = `${e.agent}|${e.host}`;
+        const o = open.get(key);
+        if (!o) break;
+        o.lostAt = e.t;
+        if (o.contained === null) o.contained = e.t;
+        finish(key, o, e.t);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const [key, o] of [...open]) finish(key, o, endTime);
+  return out.sort((a, b) => a.start - b.start || a.host - b.host);
+}
+
 /** Metrics of an episode that just ended in `env` (call before the next reset). */
 export function episodeMetrics(env: RangeEnv, ep: EpisodeResult, recorder: DetectionRecorder | null): EpisodeMetrics {
   const ev = ep.events;
+  const H = env.network.nHosts;
   let firstMal: number | null = null;
   for (const e of ev) if (e.type === 'attack' && (firstMal === null || e.start < firstMal)) firstMal = e.start;
-  const detection = ev.find((e) => e.type === 'alert' && e.truePositive && (firstMal === null || e.t >= firstMal));
-  const detTime = detection ? detection.t : null;
-  const firstResponseOnAttack = ev.find((e) => e.type === 'response' && !e.healthy);
-  const response = detTime === null ? undefined : ev.find((e) => e.type === 'response' && !e.healthy && e.t >= detTime);
-  const contained = ev.find((e) => e.type === 'contained');
   const exfil = ev.find((e) => e.type === 'exfiltration');
-  const compromised = new Set<number>();
+  const incidents = incidentsOf(ev, ep.duration);
+  const held = new Set(incidents.map((i) => i.host));
+  const firstContaining = ev.find((e) => e.type === 'response' && CONTAINING.has(e.action) && held.has(e.host));
   const beforeResponse = new Set<number>();
-  for (const e of ev) {
-    if (e.type !== 'compromise') continue;
-    compromised.add(e.host);
-    if (!firstResponseOnAttack || e.t < firstResponseOnAttack.t) beforeResponse.add(e.host);
-  }
+  for (const e of ev) if (e.type === 'compromise' && (!firstContaining || e.t < firstContaining.t)) beforeResponse.add(e.host);
+  // Hosts the attack touched: traced attack telemetry in some window, or a foothold.
+  const touched = new Uint8Array(H);
+  for (const h of held) touched[h] = 1;
+  for (let w = 0; w < env.windowsClosed; w++) for (let h = 0; h < H; h++) if (!touched[h] && env.label(h, w) > 0) touched[h] = 1;
+  let healthyHostCost = 0;
+  for (let h = 0; h < H; h++) if (!touched[h]) healthyHostCost += env.hostBusinessCost(h);
+  const ret = env.defenderReturn;
   return {
     seed: ep.seed,
     outcome: ep.outcome,
     duration: ep.duration,
     steps: ep.steps,
+    defenderReturn: ret.total,
+    returnParts: { damage: ret.damage, exfiltration: ret.exfiltration, business: ret.business },
+    healthyHostCost,
     attackerSuccess: exfil ? 1 : 0,
     timeToObjective: exfil ? exfil.t : null,
     firstMaliciousAction: firstMal,
-    detectionTime: detTime,
-    detectionLatency: detTime !== null && firstMal !== null ? round1(detTime - firstMal) : null,
-    responseLatency: response && detTime !== null ? round1(response.t - detTime) : null,
-    timeToContainment: contained && firstMal !== null ? round1(contained.t - firstMal) : null,
-    compromiseRate: compromised.size / env.network.nHosts,
+    compromiseRate: held.size / H,
     chainLength: beforeResponse.size,
+    reentries: ev.filter((e) => e.type === 'foothold-reconnected' || (e.type === 'compromise' && e.reentry)).length,
+    incidents,
     healthyResponses: ev.filter((e) => e.type === 'response' && e.healthy).length,
-    healthyResponseCost: env.healthyResponseCost,
     detection: hostWindowScores(env, recorder),
+    detectionLatency: observed(incidents[0]?.timeToDetect),
+    responseLatency: observed(incidents[0]?.responseLatency ?? undefined),
+    timeToContainment: observed(incidents[0]?.timeToContain),
+    healthyResponseCost: healthyHostCost,
   };
 }
 
-const round1 = (x: number): number => Math.round(x * 10) / 10;
+const observed = (t: CensoredTime | undefined): number | null => (t && !t.censored ? Math.round(t.time * 10) / 10 : null);

@@ -150,15 +150,16 @@ export class Network {
   }
 
   /**
-   * Reachability from the live footholds `live` (hosts) and the internet. A blocked foothold reaches only
+   * Reachability from the live footholds `live` (hosts) and the internet (unless `fromInternet` is false:
+   * the attacker's outside addresses are blocked at the perimeter). A blocked foothold reaches only
    * its own zone. When several footholds could serve as an action's source, `pick(zone, n)` chooses
    * among the n candidates of that zone (the env hashes its seed and clock: deterministic, no RNG draw).
    */
-  reachFrom(live: readonly number[], blocked: Uint8Array, pick: (zone: number, n: number) => number): Reach {
+  reachFrom(live: readonly number[], blocked: Uint8Array, pick: (zone: number, n: number) => number, fromInternet = true): Reach {
     const Z = this.nZones;
     const same = new Uint8Array(Z);
     const cross = new Uint8Array(Z);
-    cross[this.internetZone] = 1;
+    if (fromInternet) cross[this.internetZone] = 1;
     const footholdsByZone: number[][] = Array.from({ length: Z }, () => []);
     for (const h of live) {
       const z = this.hostZone[h]!;

@@ -10,9 +10,10 @@ import type { AttackerState, DefenderState, World } from './world.js';
 
 /** Attacker observation: per host K values, then G global values. */
 export const ATTACKER_HOST_FEATURES = [
-  'discovered', 'scanned', 'privUser', 'privRoot', 'crownJewelKnown', 'credentialUsable', 'reachable', 'knownExploits', 'zoneKind',
+  'discovered', 'scanned', 'privUser', 'privRoot', 'crownJewelKnown', 'credentialUsable', 'reachable', 'knownExploits', 'zoneKind', 'contact',
 ] as const;
-export const ATTACKER_GLOBAL_FEATURES = ['timeFraction', 'footholds', 'credentialsHeld', 'footholdLost', 'quietTempo'] as const;
+/** `sourceBlocked`: the perimeter drops the attacker's outside addresses (its connections from outside fail). */
+export const ATTACKER_GLOBAL_FEATURES = ['timeFraction', 'footholds', 'credentialsHeld', 'footholdLost', 'quietTempo', 'sourceBlocked'] as const;
 export const K = ATTACKER_HOST_FEATURES.length;
 export const G = ATTACKER_GLOBAL_FEATURES.length;
 const ZONE_KIND_CODE: Record<string, number> = { internet: 0, dmz: 1, user: 2, server: 3, critical: 4, other: 5 };
@@ -93,6 +94,7 @@ export class AttackerEncoder {
     v[g + 2] = s.credHeld.length ? held / s.credHeld.length : 0;
     v[g + 3] = s.lostFoothold ? 1 : 0;
     v[g + 4] = s.quiet ? 1 : 0;
+    v[g + 5] = w.infraBlocked(s) ? 1 : 0;
     s.lostFoothold = false;
     return v;
   }
@@ -118,6 +120,8 @@ export class AttackerEncoder {
       v[o + 6] = reach.host(h) ? 1 : 0;
       v[o + 7] = s.scanned[h] ? net.exploitSlots[h]!.length / net.maxSlots : 0;
       v[o + 8] = ZONE_KIND_CODE[net.zoneKinds[net.hostZone[h]!]!]! / 5;
+      // The implant answers: a foothold cut off by isolation or downtime goes silent.
+      v[o + 9] = p > 0 && w.footholdLive(s, h) ? 1 : 0;
     }
     return { v, footholds };
   }

@@ -2,7 +2,8 @@
  * The range's simulation parameters, in one place with their reasons. The same values serve every
  * network size. They are inputs, not module state: `RangeEnv` takes overrides (`options.sim`, or a
  * scenario's `sim` block), so worker threads that build an env from the same scenario get the same
- * settings. The defences' own parameters live in DEFENSE_PARAMS (src/defenders/registry.ts).
+ * settings. The defences' own parameters live in DEFENSE_PARAMS (src/defenders/registry.ts); the weights
+ * of the defender return live in the scenario file (DEFENDER_RETURN_DEFAULTS in scenario.ts).
  */
 import type { DefenderActionKind } from './actions.js';
 
@@ -31,24 +32,35 @@ export interface SimParams {
   quietTempo: number;
   tempoSeconds: number;
   beaconEvery: number;
+  /**
+   * Rotating infrastructure (new outside addresses, redirectors and C2 domains after the defence blocked
+   * the old ones): about an hour of an operator's work, compressed like every SOC time scale here.
+   */
+  rotateSeconds: number;
+  /** A perimeter block (blockSource on host h) covers the outside addresses seen in h's traffic this recently. */
+  sourceMemorySeconds: number;
   /** Defender action durations (s): how long the responder is busy before the effect applies. */
   defender: Record<DefenderActionKind, number>;
   reimageDowntime: number;
+  /** A patched service restarts: the host is offline this long (an implant survives the restart). */
+  patchDowntime: number;
   /** Chance that killing the process removes a foothold (root footholds persist more often). */
   killRemoves: { user: number; root: number };
   /** Alerts reach other defenders after this delay (s). */
   alertDelay: number;
   /** An alert is a true positive if the host holds a foothold or was touched by the attack in this many recent windows. */
   alertTruthWindows: number;
-  /** Rewards and costs. */
-  damagePerValueSecond: number;
-  isolationCostPerWeightSecond: number;
-  blockCostPerWeightSecond: number;
-  reimageCostPerWeight: number;
-  resetCostPerCredential: number;
-  killCost: number;
+  /**
+   * Attacker reward shaping, on top of the damage part of the defender return (which attackers gain:
+   * control seconds and exfiltration losses, weights in the scenario's defenderReturn). These help
+   * learners find the kill chain and are the only terms that are not zero-sum:
+   * a new foothold pays footholdGain x the host's value (privilege escalation footholdEscalation x);
+   */
+  footholdGain: number;
+  footholdEscalation: number;
+  /** ...each simulated second costs attackerTimeCost (finish sooner rather than later)... */
   attackerTimeCost: number;
-  /** An attacker loses this share of a host's value when its foothold there is contained (isolated or removed): detection has a price, so stealth can pay. */
+  /** ...and a foothold contained (isolated) or removed costs footholdLossPenalty x the host's value: detection has a price, so stealth can pay. */
   footholdLossPenalty: number;
 }
 
@@ -66,17 +78,16 @@ export const DEFAULT_SIM: Readonly<SimParams> = deepFreeze({
   quietTempo: 0.9,
   tempoSeconds: 5,
   beaconEvery: 5,
-  defender: { isolate: 2, block: 1, resetCredentials: 4, killProcess: 1.5, reimage: 10, restore: 2 },
+  rotateSeconds: 60,
+  sourceMemorySeconds: 60,
+  defender: { isolate: 2, block: 1, resetCredentials: 4, killProcess: 1.5, reimage: 10, restore: 2, blockSource: 1, patch: 3 },
   reimageDowntime: 60,
+  patchDowntime: 20,
   killRemoves: { user: 0.9, root: 0.5 },
   alertDelay: 0.2,
   alertTruthWindows: 3,
-  damagePerValueSecond: 0.01,
-  isolationCostPerWeightSecond: 0.01,
-  blockCostPerWeightSecond: 0.003,
-  reimageCostPerWeight: 2,
-  resetCostPerCredential: 0.5,
-  killCost: 0.05,
+  footholdGain: 0.1,
+  footholdEscalation: 0.05,
   attackerTimeCost: 0.001,
   footholdLossPenalty: 0.1,
 });

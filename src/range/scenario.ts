@@ -106,6 +106,44 @@ const defenderSpecSchema = z.strictObject({
   zones: z.array(id).min(1),
 });
 
+/**
+ * Weights of the defender return (every episode's score of the defence, see README "Defender return"):
+ *   return = -(damage + exfiltration loss + business cost)
+ * damage: host value x seconds of attacker control of a live foothold; business cost: isolation, block
+ * and downtime of hosts without a foothold (healthy hosts), plus one-off costs of responses. Units are
+ * arbitrary but shared: one unit is about what 100 s of control over a value-1 host costs. The defaults
+ * express an ordering, not a fit: losing a crown jewel outweighs minutes of control of the whole network,
+ * and a needlessly isolated host costs about as much as an attacker holding a host of the same value.
+ */
+export const DEFENDER_RETURN_DEFAULTS = {
+  /** Per second of attacker control of a live foothold, times the host's value. */
+  damagePerValueSecond: 0.01,
+  /** Per exfiltrated crown jewel, times its value (a breach outweighs control time). */
+  exfiltrationLossPerValue: 5,
+  /** Per second a healthy host is isolated, times its business weight 1 + ln(1 + value). */
+  isolationPerWeightSecond: 0.01,
+  /** Per second a healthy host is blocked from other zones (it still serves its own zone). */
+  blockPerWeightSecond: 0.003,
+  /** Per second a healthy host is offline (reimaging, a patch's restart), times its business weight. */
+  downtimePerWeightSecond: 0.01,
+  /** One-off: rebuilding a host, times its business weight. */
+  reimagePerWeight: 2,
+  /** One-off: per rotated credential (users re-enrol, services are reconfigured). */
+  resetPerCredential: 0.5,
+  /** One-off: killing a process (an analyst's minutes). */
+  killProcess: 0.05,
+  /** One-off: a perimeter block (a change, and the risk of blocking a partner). */
+  blockSource: 0.1,
+  /** One-off: a patch (change window, testing), times the host's business weight. */
+  patchPerWeight: 1,
+} as const;
+export type DefenderReturnWeights = { -readonly [K in keyof typeof DEFENDER_RETURN_DEFAULTS]: number };
+
+const weight = z.number().min(0);
+const defenderReturnSchema = z
+  .strictObject(Object.fromEntries(Object.entries(DEFENDER_RETURN_DEFAULTS).map(([k, v]) => [k, weight.default(v)])) as { [K in keyof DefenderReturnWeights]: z.ZodDefault<z.ZodNumber> })
+  .default({ ...DEFENDER_RETURN_DEFAULTS });
+
 export const scenarioSchema = z.strictObject({
   format: z.literal(SCENARIO_FORMAT),
   name: id,
@@ -120,6 +158,7 @@ export const scenarioSchema = z.strictObject({
       window: z.number().min(0.1).max(60).default(1).describe('telemetry window, seconds'),
     })
     .default({ limit: 900, window: 1 }),
+  defenderReturn: defenderReturnSchema.describe('weights of the defender return (defaults: DEFENDER_RETURN_DEFAULTS)'),
   zones: z.array(zoneSchema).min(2),
   firewall: z.array(firewallSchema),
   vulnerabilities: z.array(vulnSchema),

@@ -24,18 +24,32 @@ export interface DefenderObservation {
 }
 export type Observation = AttackerObservation | DefenderObservation;
 
-export type DefenderAction = number | { action: number; alerts?: AlertMsg[] };
+/**
+ * A defender's action: an integer, or an object that also posts alerts to the other defenders (at the
+ * time the action is given) and, for monitor (0), says how long to monitor: `wait` seconds (rounded up to
+ * the range's 0.1-s tick) instead of until the next telemetry window closes. Defences use waits to model
+ * the time their pipeline takes (scoring, decision, approval) between a window closing and acting on it.
+ */
+export type DefenderAction = number | { action: number; alerts?: AlertMsg[]; wait?: number };
 export type Action = number | DefenderAction;
 
+/**
+ * What happened, with simulated timestamps (seconds). A foothold's life: `compromise` (gained; `reentry`
+ * when the attacker held this host before and lost it), `foothold-contained` (its host was isolated or
+ * went offline: the implant stays but is cut off), `foothold-reconnected` (the host came back with the
+ * implant: regained), `foothold-lost` (eradicated: process killed or host reimaged).
+ */
 export type RangeEvent =
-  | { t: number; type: 'attack'; agent: string; action: Exclude<AttackerDecoded['type'], 'wait' | 'tempo'>; stealthy?: boolean; quiet?: boolean; host: number | null; zone: number | null; source: number | null; start: number; success: boolean }
+  | { t: number; type: 'attack'; agent: string; action: Exclude<AttackerDecoded['type'], 'wait' | 'tempo' | 'rotate'>; stealthy?: boolean; quiet?: boolean; host: number | null; zone: number | null; source: number | null; start: number; success: boolean }
   | { t: number; type: 'tempo'; agent: string; quiet: boolean }
-  | { t: number; type: 'compromise'; agent: string; host: number; privilege: 'user' | 'root'; via: string }
+  | { t: number; type: 'rotate'; agent: string; infra: number }
+  | { t: number; type: 'compromise'; agent: string; host: number; privilege: 'user' | 'root'; via: string; reentry?: boolean }
+  | { t: number; type: 'foothold-contained'; agent: string; host: number; reason: 'isolated' | 'offline' }
+  | { t: number; type: 'foothold-reconnected'; agent: string; host: number }
   | { t: number; type: 'foothold-lost'; agent: string; host: number; reason: string }
   | { t: number; type: 'alert'; agent: string; host: number; score: number; truePositive: boolean }
-  | { t: number; type: 'response'; agent: string; action: DefenderActionKind; host: number; healthy: boolean; end: number }
-  | { t: number; type: 'response-done'; agent: string; action: DefenderActionKind; host: number; effective: boolean }
-  | { t: number; type: 'contained' }
+  | { t: number; type: 'response'; agent: string; action: DefenderActionKind; host: number; slot?: number; healthy: boolean; end: number }
+  | { t: number; type: 'response-done'; agent: string; action: DefenderActionKind; host: number; slot?: number; effective: boolean }
   | { t: number; type: 'exfiltration'; agent: string; host: number; value: number };
 
 export interface AgentInfo {

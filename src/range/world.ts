@@ -7,6 +7,7 @@
 import { Rng, hash32 } from '../shared/prng.js';
 import type { AttackerActionLayout, DefenderActionLayout } from './actions.js';
 import type { Network, Reach } from './network.js';
+import type { DefenderReturnWeights } from './scenario.js';
 import type { SimParams } from './params.js';
 import { TICKS_PER_SECOND } from './params.js';
 import { STAGE, type TelemetryModel } from './telemetry.js';
@@ -47,6 +48,20 @@ export interface AttackerState {
   invalid: boolean;
   /** Bumped when the attacker's own knowledge changes (caches of its views key on it). */
   version: number;
+  /** Index in World.attackers (for per-attacker arrays). */
+  index: number;
+  /** Current outside infrastructure (addresses); rotating takes a new one. */
+  infra: number;
+}
+
+/** The defender return of the episode so far, by part (all >= 0; the return is minus their sum). */
+export interface ReturnParts {
+  /** Host value x seconds of attacker control of live footholds, times damagePerValueSecond. */
+  damage: number;
+  /** Exfiltrated crown jewels: value x exfiltrationLossPerValue. */
+  exfiltration: number;
+  /** Isolation, block and downtime of hosts without a foothold, and one-off costs of responses. */
+  business: number;
 }
 
 export interface DefenderState {
@@ -91,10 +106,20 @@ export class World {
   statusVersion = 0;
   /** Next tick at which an offline host comes back (Infinity: none). */
   nextOnline = Infinity;
-  /** Business cost of responses to healthy hosts so far. */
-  healthyCost = 0;
-  /** Hosts whose current containment started while they were healthy (for the healthy-response cost). */
-  healthyHost: Uint8Array;
+  /** The defender return so far, by part. */
+  parts: ReturnParts = { damage: 0, exfiltration: 0, business: 0 };
+  /** Business cost so far per host (isolation, block, downtime while healthy, and one-off response costs). */
+  hostBusinessCost: Float64Array;
+  /** patched[h * maxSlots + s] = 1: vulnerability slot s of host h was patched. */
+  patched: Uint8Array;
+  /** Blocked outside infrastructure, as `${attacker index}:${infra}`. */
+  blockedInfra = new Set<string>();
+  /** Per host, outside infrastructure seen in its traffic: key `${attacker index}:${infra}` -> last tick. */
+  seenInfra: Map<string, number>[] = [];
+  /** Per attacker x host: the foothold was live at the last liveness check / was ever held this episode. */
+  wasLive: Uint8Array = new Uint8Array(0);
+  everHeld: Uint8Array = new Uint8Array(0);
+  livenessVersion = -1;
   private reachCache = new Map<string, Cached<Reach> & { now: number }>();
   private credCache = new Map<string, Cached<Int32Array>>();
   private footholdCache = new Map<string, { status: number; hosts: number[] }>();
@@ -110,13 +135,34 @@ export class World {
     readonly limitTicks: number,
     /** Per host 1 + log1p(value): the business weight of downtime and isolation. */
     readonly businessWeight: Float32Array,
+    /** Weights of the defender return (the scenario's). */
+    readonly weights: Readonly<DefenderReturnWeights>,
   ) {
     const H = network.nHosts;
     this.isolated = new Uint8Array(H);
     this.blocked = new Uint8Array(H);
     this.offlineUntil = new Int32Array(H);
     this.credEpoch = new Int32Array(network.credIds.length);
-    this.healthyHost = new Uint8Array(H);
+    this.hostBusinessCost = new Float64Array(H);
+    this.patched = new Uint8Array(H * network.maxSlots);
+  }
+
+  /** Whether attacker s's current outside infrastructure is blocked at the perimeter. */
+  infraBlocked(s: AttackerState): boolean {
+    return this.blockedInfra.size > 0 && this.blockedInfra.has(`${s.index}:${s.infra}`);
+  }
+
+  /** Record that attacker s's current outside infrastructure shows in host h's traffic now. */
+  seeInfra(s: AttackerState, h: number): void {
+    this.seenInfra[h]!.set(`${s.index}:${s.infra}`, this.now);
+  }
+
+  /** A one-off business cost on host h (charged to the defenders now). */
+  chargeBusiness(h: number, cost: number): void {
+    if (cost <= 0) return;
+    this.parts.business += cost;
+    this.hostBusinessCost[h]! += cost;
+    this.rewardDefenders(-cost);
   }
 
   /** Simulated time now, seconds. */
@@ -196,13 +242,16 @@ export class World {
     return best;
   }
 
-  /** Where attacker s reaches now: from its live footholds (an isolated or offline one reaches nothing) and the internet. */
+  /**
+   * Where attacker s reaches now: from its live footholds (an isolated or offline one reaches nothing)
+   * and from the internet, unless its outside infrastructure is blocked.
+   */
   reachability(s: AttackerState): Reach {
     const c = this.reachCache.get(s.id);
     if (c && c.status === this.statusVersion && c.attacker === s.version && c.now === this.now) return c.value;
     const live: number[] = [];
     for (let h = 0; h < this.network.nHosts; h++) if (this.footholdLive(s, h)) live.push(h);
-    const r = this.network.reachFrom(live, this.blocked, (zone, n) => hash32(this.seed, this.now, zone) % n);
+    const r = this.network.reachFrom(live, this.blocked, (zone, n) => hash32(this.seed, this.now, zone) % n, !this.infraBlocked(s));
     this.reachCache.set(s.id, { status: this.statusVersion, attacker: s.version, now: this.now, value: r });
     return r;
   }
@@ -222,11 +271,14 @@ export class World {
     return this.credsValidCache[h]!;
   }
 
-  /** Whether host h holds a foothold or was touched by the attack in the last few windows (alert truth). */
+  /**
+   * Whether host h holds a foothold or the attack left traced telemetry on it in the last few closed
+   * windows (alert truth, and what a response's `healthy` flag means): the same traced labels as F1.
+   */
   hostTouched(h: number): boolean {
     if (this.attackers.some((s) => s.priv[h]! > 0)) return true;
-    const cur = Math.floor(this.now / this.windowTicks);
-    for (let w = Math.max(0, cur - this.sim.alertTruthWindows); w <= cur; w++) if (this.telemetry.touchedStage(h, w) > STAGE.benign) return true;
+    const last = this.closedWindows - 1;
+    for (let w = Math.max(0, last - this.sim.alertTruthWindows); w <= last; w++) if (this.telemetry.label(h, w) > STAGE.benign) return true;
     return false;
   }
 }
