@@ -11,7 +11,7 @@ export { VERSION, packageVersions } from './version.js';
 // The range: scenarios, network, telemetry, env.
 export { parseScenario, loadScenarioFile, scenarioSchema, ROLES, ZONE_KINDS, type Scenario, type ScenarioInput } from './range/scenario.js';
 export { generateScenario, VULN_CATALOGUE, type GenerateOptions } from './range/generate.js';
-export { loadScenario, presetNames, scenarioPath } from './range/presets.js';
+export { loadScenario, presetNames, scenarioPath, registerScenario, scenarioRegistry, type ScenarioEntry as RegisteredScenario } from './range/presets.js';
 export { Network } from './range/network.js';
 export { FEATURES, N_FEATURES, STAGES, STAGE, TelemetryModel, type FeatureName, type Stage } from './range/telemetry.js';
 export {

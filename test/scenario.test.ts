@@ -65,6 +65,6 @@ describe('scenario files', () => {
     writeFileSync(f, '{"format": 1,');
     expect(() => loadScenarioFile(f)).toThrow(/broken\.json: not valid JSON/);
     expect(() => parseScenario(42, 'inline')).toThrow(/inline: \(root\): expected object/);
-    expect(() => loadScenario('nosuchpreset')).toThrow(/--env nosuchpreset: unknown scenario \(presets: .*small/);
+    expect(() => loadScenario('nosuchpreset')).toThrow(/--env nosuchpreset: unknown scenario \(known: .*small/);
   });
 });

@@ -17,20 +17,24 @@ export function defenderMask(w: World, d: DefenderState): Uint8Array {
   const m = new Uint8Array(L.n);
   m[0] = 1;
   if (w.done) return m;
+  // Offsets of each action within a host's block (hot: once per state change per defender).
+  const o = { isolate: L.encode('isolate', 0), block: L.encode('block', 0), reset: L.encode('resetCredentials', 0), kill: L.encode('killProcess', 0), reimage: L.encode('reimage', 0), restore: L.encode('restore', 0), blockSource: L.encode('blockSource', 0), patch: L.encode('patch', 0, 0) };
+  const V = w.network.maxSlots;
   for (const h of d.hosts) {
+    const base = h * L.perHost;
     const offline = w.offlineUntil[h]! > w.now;
-    if (!w.isolated[h]) m[L.encode('isolate', h)] = 1;
-    if (!w.blocked[h] && !w.isolated[h]) m[L.encode('block', h)] = 1;
-    if (w.network.credsOnHost[h]!.length > 0 || w.credsValidOnHost(h).length > 0) m[L.encode('resetCredentials', h)] = 1;
+    if (!w.isolated[h]) m[base + o.isolate] = 1;
+    if (!w.blocked[h] && !w.isolated[h]) m[base + o.block] = 1;
+    if (w.network.credsOnHost[h]!.length > 0 || w.credsValidOnHost(h).length > 0) m[base + o.reset] = 1;
     if (!offline) {
-      m[L.encode('killProcess', h)] = 1;
-      m[L.encode('reimage', h)] = 1;
+      m[base + o.kill] = 1;
+      m[base + o.reimage] = 1;
     }
-    if (w.isolated[h] || w.blocked[h]) m[L.encode('restore', h)] = 1;
-    m[L.encode('blockSource', h)] = 1;
+    if (w.isolated[h] || w.blocked[h]) m[base + o.restore] = 1;
+    m[base + o.blockSource] = 1;
     if (!offline) {
       const n = w.network.exploitSlots[h]!.length;
-      for (let k = 0; k < n; k++) if (!w.patched[h * w.network.maxSlots + k]) m[L.encode('patch', h, k)] = 1;
+      for (let k = 0; k < n; k++) if (!w.patched[h * V + k]) m[base + o.patch + k] = 1;
     }
   }
   return m;
