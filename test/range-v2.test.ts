@@ -235,3 +235,20 @@ describe('defender return: the sanity rows order as they must', () => {
     }
   });
 });
+
+describe('attack mix per scenario', () => {
+  it('an attacker limited to stages acts only in them, and one with a start time waits until then', () => {
+    const base = loadScenario('small');
+    const scenario = { ...base, attackers: [{ id: 'attacker_0', stealth: 0, stages: ['recon', 'exploit'] as const, startAfter: 0 }, { id: 'attacker_1', stealth: 0, stages: ['recon', 'exploit', 'privesc', 'lateral', 'exfiltration'] as const, startAfter: 120 }] };
+    const env = new RangeEnv(scenario as unknown as typeof base);
+    const p: Record<string, Policy> = { attacker_0: new ScriptedAttacker(), attacker_1: new ScriptedAttacker() };
+    for (const d of env.defenderIds) p[d] = new NoopDefender();
+    const r = runEpisode(env, p, 2);
+    const acts = (agent: string): Extract<RangeEvent, { type: 'attack' }>[] => r.events.filter((e) => e.type === 'attack' && e.agent === agent) as Extract<RangeEvent, { type: 'attack' }>[];
+    expect(acts('attacker_0').length).toBeGreaterThan(0);
+    expect(acts('attacker_0').every((e) => ['scanZone', 'scanHost', 'exploit'].includes(e.action))).toBe(true);
+    expect(r.events.some((e) => e.type === 'compromise' && e.agent === 'attacker_0')).toBe(true);
+    expect(acts('attacker_1').length).toBeGreaterThan(0);
+    expect(Math.min(...acts('attacker_1').map((e) => e.start))).toBeGreaterThanOrEqual(120);
+  });
+});

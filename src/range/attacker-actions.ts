@@ -9,30 +9,33 @@ import type { Action } from './types.js';
 import { writeFootprint } from './footprint.js';
 import { effectiveStealth, type AttackerState, type World } from './world.js';
 
+/** Allowed actions: what the attacker can reach and knows, within its stages and after its start time. */
 export function attackerMask(w: World, s: AttackerState): Uint8Array {
   const net = w.network;
   const L = w.attackerLayout;
   const m = new Uint8Array(L.n);
   m[0] = 1;
-  if (w.done) return m;
+  if (w.done || w.now < s.startTick) return m;
   const reach = w.reachability(s);
+  const st = s.stages;
+  const recon = st.has('recon');
   m[L.tempo(!s.quiet)] = 1;
   if (w.infraBlocked(s)) m[L.rotate()] = 1;
   L.scanZones.forEach((z, i) => {
-    if (reach.zone[z]) {
+    if (recon && reach.zone[z]) {
       m[L.scanZone(i, false)] = 1;
       m[L.scanZone(i, true)] = 1;
     }
   });
   for (let h = 0; h < net.nHosts; h++) {
     const p = s.priv[h]!;
-    if (s.discovered[h] && !s.scanned[h] && reach.host(h)) m[L.scanHost(h)] = 1;
+    if (recon && s.discovered[h] && !s.scanned[h] && reach.host(h)) m[L.scanHost(h)] = 1;
     // Escalation and exfiltration run on the host itself: only through an implant in contact.
     const contact = p > 0 && w.footholdLive(s, h);
-    if (p === PRIV_USER && contact && net.localVulns[h]!.length > 0) m[L.escalate(h)] = 1;
-    if (s.discovered[h] && w.usableCred(s, h, p) >= 0 && reach.mgmt(h)) m[L.lateral(h)] = 1;
-    if (p >= PRIV_USER && contact && s.crownKnown[h]) m[L.exfiltrate(h)] = 1;
-    if (s.scanned[h]) {
+    if (st.has('privesc') && p === PRIV_USER && contact && net.localVulns[h]!.length > 0) m[L.escalate(h)] = 1;
+    if (st.has('lateral') && s.discovered[h] && w.usableCred(s, h, p) >= 0 && reach.mgmt(h)) m[L.lateral(h)] = 1;
+    if (st.has('exfiltration') && p >= PRIV_USER && contact && s.crownKnown[h]) m[L.exfiltrate(h)] = 1;
+    if (st.has('exploit') && s.scanned[h]) {
       const slots = net.exploitSlots[h]!;
       const base = h * net.maxSlots;
       for (let k = 0; k < slots.length; k++) {

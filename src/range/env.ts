@@ -24,7 +24,7 @@ import { writeBeacons } from './footprint.js';
 import { Network } from './network.js';
 import { AttackerEncoder, G, K, observeDefender } from './observations.js';
 import { simParams, TICKS_PER_SECOND, toTicks, type SimOverrides, type SimParams } from './params.js';
-import type { Scenario } from './scenario.js';
+import { ATTACK_STAGES, type AttackStage, type Scenario } from './scenario.js';
 import { N_FEATURES, TelemetryModel } from './telemetry.js';
 import type { Action, AgentInfo, Observation, RangeEvent, StepResult } from './types.js';
 import { World, type AttackerState, type DefenderState } from './world.js';
@@ -37,7 +37,7 @@ export interface RangeEnvOptions {
   /** Telemetry on (default). Off skips generating defender features (they get zeros); labels still kept. */
   telemetry?: boolean;
   /** Override agent lists (defaults: the scenario's). */
-  attackers?: { id: string; stealth?: number }[];
+  attackers?: { id: string; stealth?: number; stages?: readonly AttackStage[]; startAfter?: number }[];
   defenders?: { id: string; zones: string[] }[];
   /** Simulation parameter overrides (defaults: DEFAULT_SIM in params.ts). */
   sim?: SimOverrides;
@@ -52,7 +52,7 @@ export class RangeEnv {
   readonly attackerIds: string[];
   readonly defenderIds: string[];
   private readonly telemetryOn: boolean;
-  private readonly attackerSpecs: { id: string; stealth: number }[];
+  private readonly attackerSpecs: { id: string; stealth: number; stages: readonly AttackStage[]; startAfter: number }[];
   private readonly defenderSpecs: { id: string; zones: number[] }[];
   private readonly attackerSet: Set<string>;
   private readonly w: World;
@@ -70,7 +70,7 @@ export class RangeEnv {
     const scanZones = net.zoneKinds.map((k, i) => (k === 'internet' ? -1 : i)).filter((i) => i >= 0 && net.zoneHosts[i]!.length > 0);
     this.attackerLayout = new AttackerActionLayout(scanZones, net.nHosts, net.maxSlots);
     this.defenderLayout = new DefenderActionLayout(net.nHosts, net.maxSlots);
-    this.attackerSpecs = (opts.attackers ?? scenario.attackers).map((a) => ({ id: a.id, stealth: a.stealth ?? 0 }));
+    this.attackerSpecs = (opts.attackers ?? scenario.attackers).map((a) => ({ id: a.id, stealth: a.stealth ?? 0, stages: a.stages ?? ATTACK_STAGES, startAfter: a.startAfter ?? 0 }));
     const zoneIndex = new Map(net.zoneIds.map((z, i) => [z, i]));
     this.defenderSpecs = (opts.defenders ?? scenario.defenders).map((d) => ({
       id: d.id,
@@ -159,6 +159,8 @@ export class RangeEnv {
       id: a.id,
       index,
       infra: 0,
+      stages: new Set(a.stages),
+      startTick: toTicks(a.startAfter) * (a.startAfter > 0 ? 1 : 0),
       stealth: a.stealth,
       quiet: false,
       rng: w.rng.split(`attacker:${a.id}`),
@@ -216,7 +218,8 @@ export class RangeEnv {
     this.assertStarted();
     const isA = this.isAttacker(agent);
     const a = isA ? this.attacker(agent) : null;
-    const version = a ? a.version : 0;
+    // An attacker that has not started yet may only wait: its mask changes with the clock then.
+    const version = a ? a.version * 2 + (this.w.now < a.startTick ? 1 : 0) : 0;
     const cached = this.maskCache.get(agent);
     if (cached && cached.status === this.w.statusVersion && cached.attacker === version) return cached.mask;
     const mask = a ? attackerMask(this.w, a) : defenderMask(this.w, this.defender(agent));

@@ -96,9 +96,19 @@ const credentialSchema = z.strictObject({
   validOn: z.array(id).min(1),
 });
 
+/** Kill-chain stages an attacker may be limited to (a scenario's attack mix). */
+export const ATTACK_STAGES = ['recon', 'exploit', 'privesc', 'lateral', 'exfiltration'] as const;
+export type AttackStage = (typeof ATTACK_STAGES)[number];
+
 const attackerSpecSchema = z.strictObject({
   id,
   stealth: prob.default(0).describe('0 = loud, 1 = quietest; scales the telemetry of its actions'),
+  stages: z
+    .array(z.enum(ATTACK_STAGES))
+    .min(1)
+    .default([...ATTACK_STAGES])
+    .describe('the kill-chain stages this attacker may act in (e.g. ["recon", "exploit"]: single-stage attacks: scans and exploitation of exposed services)'),
+  startAfter: z.number().min(0).default(0).describe('simulated seconds before the attacker starts (campaigns one after the other)'),
 });
 
 const defenderSpecSchema = z.strictObject({

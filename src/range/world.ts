@@ -7,7 +7,7 @@
 import { Rng, hash32 } from '../shared/prng.js';
 import type { AttackerActionLayout, DefenderActionLayout } from './actions.js';
 import type { Network, Reach } from './network.js';
-import type { DefenderReturnWeights } from './scenario.js';
+import type { AttackStage, DefenderReturnWeights } from './scenario.js';
 import type { SimParams } from './params.js';
 import { TICKS_PER_SECOND } from './params.js';
 import { STAGE, type TelemetryModel } from './telemetry.js';
@@ -52,6 +52,10 @@ export interface AttackerState {
   index: number;
   /** Current outside infrastructure (addresses); rotating takes a new one. */
   infra: number;
+  /** Kill-chain stages this attacker may act in (the scenario's attack mix). */
+  stages: ReadonlySet<AttackStage>;
+  /** The attacker only waits before this tick. */
+  startTick: number;
 }
 
 /** The defender return of the episode so far, by part (all >= 0; the return is minus their sum). */
