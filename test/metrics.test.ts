@@ -67,7 +67,7 @@ describe('incidents', () => {
     expect(incs).toHaveLength(1);
     expect(incs[0]).toMatchObject({ regained: true, end: 200 });
     expect(incs[0]!.timeToContain).toEqual({ time: 8, censored: false });
-    expect(incs[0]!.timeToEradicate).toEqual({ time: 196, censored: true });
+    expect(incs[0]!.timeToEradicate).toEqual({ time: 200, censored: true });
   });
 
   it('eradicated then re-entered: two incidents, the first regained, the second a re-entry with its own start', () => {
