@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CyrangeError } from '../src/shared/errors.js';
 import { expandCells, loadExperimentSpec, parseExperimentSpec, planOf } from '../src/lab/spec.js';
 import { runExperiment, TEST_FAIL_ENV, type ProgressEvent } from '../src/lab/runner.js';
-import { readCellsFile, REPORT_FILES } from '../src/lab/report.js';
+import { manifestSchema, readCellsFile, REPORT_FILES, resultsSchema } from '../src/lab/run-format.js';
 
 const TINY = 'experiments/tiny.json';
 const root = mkdtempSync(join(tmpdir(), 'cyrange-lab-'));
@@ -87,7 +87,7 @@ describe('runner', () => {
     const ids = idsOf(full);
     expect(ids).toHaveLength(12);
     expect(new Set(ids).size).toBe(12);
-    const m = JSON.parse(readFileSync(join(full, 'manifest.json'), 'utf8'));
+    const m = manifestSchema.parse(JSON.parse(readFileSync(join(full, 'manifest.json'), 'utf8')));
     expect(m.specSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(m.cells).toEqual({ total: 12, done: 12, failed: 0 });
     expect(m.machine.cores).toBeGreaterThan(0);
@@ -100,7 +100,7 @@ describe('runner', () => {
     const html = readFileSync(join(full, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).not.toContain('<script');
-    const res = JSON.parse(readFileSync(join(full, 'results.json'), 'utf8'));
+    const res = resultsSchema.parse(JSON.parse(readFileSync(join(full, 'results.json'), 'utf8')));
     expect(res.claims).toHaveLength(3);
     expect(res.failedCells).toEqual([]);
     expect(res.missingCells).toEqual([]);

@@ -9,18 +9,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadExperimentSpec } from './spec.js';
 import { runExperiment, type ProgressEvent, type RunSummary } from './runner.js';
-import { ALL_ATTACKERS, computeResults, formatSummary, type Results } from './report.js';
-
-/** The reference paper's figures by network size (hosts). */
-export const REFERENCE = {
-  citation: 'Agrawal et al., Sci. Rep. 16:11673 (2026)',
-  sizes: [50, 120, 200],
-  aiMasLatency: { 50: 4.2, 120: 5.6, 200: 6.1 } as Record<number, number>,
-  aiMasF1: { 50: 94.5, 120: 89.9, 200: 87.9 } as Record<number, number>,
-  ruleMasLatency: '6.5-9.5',
-  ruleMasF1: '71.8-80.1',
-  staticLatency: '12.1-18.4',
-} as const;
+import { ALL_ATTACKERS, computeResults } from './results.js';
+import { formatSummary } from './report-tables.js';
+import { REFERENCE } from './paper.js';
+import { renderMarkdown, type Table } from './table.js';
+import type { Results } from './run-format.js';
 
 /** The package's experiments/response-times.json (same relative place from src/ and dist/). */
 export function reproduceSpecPath(): string {
@@ -71,7 +64,8 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<{ summary:
 }
 
 function mdTable(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const t: Table = { columns: header.map((label) => ({ label })), rows };
+  return renderMarkdown(t);
 }
 
 /** Our numbers (all attackers pooled) beside the paper's, then the claims. */

@@ -8,6 +8,7 @@
  *   detectors/      ML detectors shared by the cells of the same (scenario, kind, seed, budget)
  *   scenarios/      generated scenarios of the spec, written once
  *   table.md, table.csv, results.json, *.svg, report.html   (report.ts, at the end of a run)
+ * The formats of manifest.json, cells.jsonl and results.json are zod schemas in run-format.ts.
  *
  * Crash safety: a crash or Ctrl-C loses only the cells in flight. On resume a torn last line is dropped,
  * finished cells are skipped by id (after checking the spec hash and profile), failed cells are retried.
@@ -30,7 +31,8 @@ import { packageVersions } from '../version.js';
 import type { CellResult, CellSpec } from './cell.js';
 import { runCellTask, type CellTask, type TestFailMode } from './runner-worker.js';
 import { expandCells, planOf, resolveScenario, scenarioName, specSha256, type ExperimentPlan, type GeneratedScenario, type LoadedSpec } from './spec.js';
-import { CELLS_FILE, MANIFEST_FILE, OWN_FILES, readCellsFile, readManifest, writeReport, type CellRecord, type RunManifest } from './report.js';
+import { CELLS_FILE, MANIFEST_FILE, OWN_FILES, readCellsFile, readManifest, stableJson, writeTextAtomic, type CellRecord, type RunManifest } from './run-format.js';
+import { writeReport } from './report.js';
 import { compiledWorkerPath } from '../shared/worker-path.js';
 
 export interface RunOptions {
@@ -102,9 +104,7 @@ function gitCommit(): string | null {
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeTextAtomic(path, stableJson(value));
 }
 
 /** Remove cyrange's own files from `dir` (never anything else). */
@@ -281,7 +281,7 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
   const detectorCacheDir = join(dir, 'detectors');
 
   const fd = openSync(cellsPath, 'a');
-  const append = (rec: CellRecord): void => {
+  const append = (rec: CellRecord | ({ status: 'ok' } & CellResult)): void => {
     writeSync(fd, `${JSON.stringify(rec)}\n`);
     fsyncSync(fd);
   };

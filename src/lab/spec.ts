@@ -37,7 +37,7 @@ const kindOf = <E>(reg: Registry<E>) =>
     if (!reg.has(k)) ctx.addIssue({ code: 'custom', message: `unknown ${reg.role} kind "${k}" (known: ${reg.kinds().join(', ')})` });
   });
 
-const budgetSchema = z.strictObject({
+export const budgetSchema = z.strictObject({
   rounds: count(0),
   trainEpisodes: count(0),
   evalEpisodes: count(1),
@@ -65,17 +65,23 @@ const profileSchema = z.strictObject({
   scenarios: z.array(scenarioEntry).min(1).optional(),
 });
 
-export const experimentSchema = z.strictObject({
-  $schema: z.string().optional(),
-  name,
-  description: z.string().optional(),
-  scenarios: z.array(scenarioEntry).min(1),
-  attackers: z.array(kindOf(attackerRegistry)).min(1),
-  defenders: z.array(kindOf(defenseRegistry)).min(1),
-  seeds,
-  budget: budgetSchema,
-  profiles: z.record(name, profileSchema).optional(),
-});
+const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodType<string>) =>
+  z.strictObject({
+    $schema: z.string().optional(),
+    name,
+    description: z.string().optional(),
+    scenarios: z.array(scenarioEntry).min(1),
+    attackers: z.array(attackerKind).min(1),
+    defenders: z.array(defenderKind).min(1),
+    seeds,
+    budget: budgetSchema,
+    profiles: z.record(name, profileSchema).optional(),
+  });
+
+/** An experiment spec; its kinds must be registered when it is parsed (plugins load first). */
+export const experimentSchema = experimentObject(kindOf(attackerRegistry), kindOf(defenseRegistry));
+/** A spec as stored in a run's manifest: kinds are not checked (a report needs no plugins loaded). */
+export const storedExperimentSchema = experimentObject(z.string(), z.string());
 
 export type ExperimentSpec = z.output<typeof experimentSchema>;
 export type ScenarioEntry = ExperimentSpec['scenarios'][number];
