@@ -59,5 +59,15 @@ export { episodeMetrics, DetectionRecorder, type EpisodeMetrics } from './range/
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';
 export { runCell, type CellSpec, type CellResult, type CellBudget } from './lab/cell.js';
 
+// Experiments: everything `cyrange run`, `cyrange report` and `cyrange reproduce` do.
+export { loadExperimentSpec, parseExperimentSpec, prepareExperimentSpec, experimentSchema, type ExperimentSpec, type LoadedSpec, type SpecOptions } from './lab/spec.js';
+export { runExperiment, progressPrinter, type RunOptions, type RunSummary, type ProgressEvent } from './lab/runner.js';
+export { writeReport, type ReportOutcome } from './lab/report.js';
+export { computeResults } from './lab/results.js';
+export { writeTrainReport } from './lab/train-report.js';
+export { reproduce, reproduceText, type ReproduceOptions } from './lab/reproduce.js';
+export { REFERENCE } from './lab/paper.js';
+export { manifestSchema, cellRecordSchema, resultsSchema, readCellsFile, readManifest, type RunManifest, type CellRecord, type Results } from './lab/run-format.js';
+
 // Neural-network runtime.
 export { initTf, tfBackendName } from './nn/runtime.js';

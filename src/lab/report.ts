@@ -3,13 +3,15 @@
  * `f1.svg`, `cotraining.svg` (when there were several co-training rounds) and a self-contained
  * `report.html`. Every table is a table model (report-tables.ts) rendered per format (table.ts).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mean } from '../shared/stats.js';
 import { coTrainingCurvesSvg, f1BySizeSvg, latencyBySizeSvg, type CurvePoint } from './plots.js';
 import { buildReportHtml, escapeHtml, type ReportSection } from './report-html.js';
 import { ALL_ATTACKERS, computeResults } from './results.js';
 import { anovaTable, attackerSets, attackerTitle, longTable, metricTable, TABLE_METRICS, welchTable } from './report-tables.js';
-import { CELLS_FILE, RESULTS_FILE, readCellsFile, readManifest, stableJson, writeTextAtomic, type Results, type RunManifest } from './run-format.js';
+import { isTrainRun, writeTrainReport } from './train-report.js';
+import { CELLS_FILE, MANIFEST_FILE, RESULTS_FILE, readCellsFile, readManifest, stableJson, writeTextAtomic, type Results, type RunManifest } from './run-format.js';
 import { renderCsv, renderMarkdown, type Table } from './table.js';
 import type { CellBudget } from './cell.js';
 
@@ -132,8 +134,15 @@ export function htmlReport(res: Results, manifest: RunManifest, figs: { latency:
   });
 }
 
-/** Write every report file of a run directory; returns the results and the files written. */
-export async function writeReport(dir: string): Promise<{ results: Results; files: string[] }> {
+export type ReportOutcome = { kind: 'experiment'; results: Results; files: string[] } | { kind: 'train'; rounds: number; scalars: number; files: string[] };
+
+/**
+ * Write every report file of a run directory and return what was written: for an experiment run
+ * (`cyrange run`, `cyrange reproduce`) its results and files; for a `cyrange train` run directory
+ * (run.json, no manifest.json) its training report (train-report.ts).
+ */
+export async function writeReport(dir: string): Promise<ReportOutcome> {
+  if (!existsSync(join(dir, MANIFEST_FILE)) && isTrainRun(dir)) return { kind: 'train', ...(await writeTrainReport(dir)) };
   const res = computeResults(dir);
   const manifest = readManifest(dir)!;
   const files: string[] = [];
@@ -149,5 +158,5 @@ export async function writeReport(dir: string): Promise<{ results: Results; file
   put('f1.svg', figs.f1);
   if (figs.cotraining) put('cotraining.svg', figs.cotraining);
   put('report.html', htmlReport(res, manifest, figs));
-  return { results: res, files };
+  return { kind: 'experiment', results: res, files };
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadExperimentSpec } from './spec.js';
+import type { BackendChoice } from '../nn/runtime.js';
 import { runExperiment, type ProgressEvent, type RunSummary } from './runner.js';
 import { ALL_ATTACKERS, computeResults } from './results.js';
 import { formatSummary } from './report-tables.js';
@@ -44,12 +45,16 @@ export interface ReproduceOptions {
   resume?: boolean;
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
+  /** Plugin modules to import first (resolved with `resolvePlugins`); workers import them too. */
+  plugins?: readonly string[];
+  /** tfjs backend of the worker threads (see RunOptions.tfBackend). */
+  tfBackend?: BackendChoice;
 }
 
 export async function reproduce(opts: ReproduceOptions = {}): Promise<{ summary: RunSummary; results: Results | null; text: string }> {
   const quick = opts.quick ?? false;
   const out = opts.out ? resolve(opts.out) : defaultReproduceDir(quick, opts.resume ?? false);
-  const loaded = loadExperimentSpec(reproduceSpecPath());
+  const loaded = await loadExperimentSpec(reproduceSpecPath(), { plugins: opts.plugins ?? [] });
   const summary = await runExperiment(loaded, {
     out,
     profile: quick ? 'quick' : 'full',
@@ -57,6 +62,7 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<{ summary:
     ...(opts.resume ? { resume: true } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.tfBackend ? { tfBackend: opts.tfBackend } : {}),
   });
   if (summary.interrupted) return { summary, results: null, text: `interrupted; continue with: cyrange reproduce${quick ? ' --quick' : ''} --out ${out} --resume\n` };
   const results = computeResults(out);

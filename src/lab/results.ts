@@ -37,7 +37,7 @@ function summarise(values: number[]): Summary {
 /** Compute every aggregate, test and claim of a run directory. */
 export function computeResults(dir: string): Results {
   const manifest = readManifest(dir);
-  if (!manifest) throw new CyrangeError(`${dir}: not a cyrange run directory (no readable ${MANIFEST_FILE})`);
+  if (!manifest) throw new CyrangeError(`${dir}: not a cyrange run directory (no readable ${MANIFEST_FILE} of cyrange run, nor run.json of cyrange train)`);
   const { records } = readCellsFile(join(dir, CELLS_FILE));
   const byId = new Map(records.map((r) => [r.id, r]));
   const plan = manifest.plan;

@@ -145,6 +145,8 @@ export const manifestSchema = z.object({
   specSource: z.string(),
   specSha256: z.string().regex(/^[0-9a-f]{64}$/),
   spec: storedExperimentSchema,
+  /** Plugin modules the run imported (resolved file URLs or package names); absent in older runs. */
+  plugins: z.array(z.string()).default([]),
   profile: z.string().nullable(),
   plan: z.object({ scenarios: z.array(z.string()), attackers: z.array(z.string()), defenders: z.array(z.string()), seeds: z.array(int), budget: cellBudgetSchema }),
   scenarios: z.array(z.object({ name: z.string(), hosts: int, source: z.string() })),
