@@ -176,6 +176,13 @@ describe('runner', () => {
     expect(m.sessions[0].interrupted).toBe(true);
   }, 120_000);
 
+  it('gives the workers the tfjs backend asked for (an explicit input, not this thread\'s state)', async () => {
+    const spec = parseExperimentSpec({ name: 'tf', scenarios: [{ name: 'tiny16', generate: { hosts: 16, seed: 3 } }], attackers: ['dqn'], defenders: ['none'], seeds: [1], budget: { rounds: 0, trainEpisodes: 0, evalEpisodes: 1, detectorEpisodes: 1 } }, 'tf.json');
+    const s = await runExperiment(spec, { out: join(root, 'tf-cpu'), workers: 1, report: false, tfBackend: 'cpu' });
+    expect(s.done).toBe(1);
+    expect(s.manifest.tfBackend).toBe('cpu');
+  }, 60_000);
+
   it('retries a throwing or dying worker once, then records the cell as failed and goes on', () => {
     // Failures are injected by a test plugin (named in the spec, relative to it): its attacker kinds throw
     // on every attempt, end their worker thread, or throw on the first attempt only, until the test
