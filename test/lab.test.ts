@@ -127,10 +127,22 @@ describe('runner', () => {
     expect(html).toContain('<svg');
     expect(html).not.toContain('<script');
     const res = resultsSchema.parse(JSON.parse(readFileSync(join(full, 'results.json'), 'utf8')));
-    expect(res.claims).toHaveLength(3);
+    // each claim for each attacker separately (scripted and dqn), with verdict, p and Holm p
+    expect(res.claims).toHaveLength(6);
+    expect(new Set(res.claims.map((c) => c.attacker))).toEqual(new Set(['scripted', 'dqn']));
+    // the seed is the unit: n = 2 seeds per group; intervals of times never below zero
+    for (const g of res.groups) {
+      expect(g.metrics.responseLatency!.n).toBeLessThanOrEqual(2);
+      if (g.metrics.responseLatency!.ciLow !== null) expect(g.metrics.responseLatency!.ciLow).toBeGreaterThanOrEqual(0);
+    }
+    expect(res.units).toHaveLength(12);
     expect(res.failedCells).toEqual([]);
     expect(res.missingCells).toEqual([]);
-    expect(readFileSync(join(full, 'table.csv'), 'utf8').split('\n')[0]).toBe('attacker,scenario,hosts,defender,metric,mean,ci95_low,ci95_high,ci95_half_width,n,episodes,cells_ok,cells_failed,cells_missing');
+    expect(readFileSync(join(full, 'table.csv'), 'utf8').split('\n')[0]).toBe('attacker,scenario,hosts,defender,metric,kind,mean,ci_low,ci_high,ci_method,n_seeds,n_observations,km_median,km_censored_share,km_n,horizon,cells_ok,cells_failed,cells_missing');
+    expect(readFileSync(join(full, 'units.csv'), 'utf8').split('\n')).toHaveLength(1 + 12 * res.metrics.length + 1);
+    // a heading per table in the HTML page
+    expect(html).toContain('<h3>DQN attacker</h3>');
+    expect(html).not.toContain('Tables in order');
   });
 
   it('refuses a non-empty directory unless resuming the same spec or forced', async () => {

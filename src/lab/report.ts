@@ -1,15 +1,17 @@
 /**
  * The report of a run directory: `results.json` (results.ts), `table.md`, `table.csv`, `latency.svg`,
  * `f1.svg`, `cotraining.svg` (when there were several co-training rounds) and a self-contained
- * `report.html`. Every table is a table model (report-tables.ts) rendered per format (table.ts).
+ * `report.html`, and `units.csv` (every cell's value of every metric: what the tests and intervals are
+ * computed from). Every table is a table model (report-tables.ts) rendered per format (table.ts).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mean } from '../shared/stats.js';
 import { coTrainingCurvesSvg, f1BySizeSvg, latencyBySizeSvg, type CurvePoint } from './plots.js';
 import { buildReportHtml, escapeHtml, type ReportSection } from './report-html.js';
-import { ALL_ATTACKERS, computeResults } from './results.js';
-import { anovaTable, attackerSets, attackerTitle, longTable, metricTable, TABLE_METRICS, welchTable } from './report-tables.js';
+import { computeResults } from './results.js';
+import { METRICS } from './metric-table.js';
+import { attackerTitle, claimsTable, comparisonTable, longTable, metricTable, metricTitle, paperTable, trendTable, unitsTable } from './report-tables.js';
 import { isTrainRun, writeTrainReport } from './train-report.js';
 import { CELLS_FILE, MANIFEST_FILE, RESULTS_FILE, readCellsFile, readManifest, stableJson, writeTextAtomic, type Results, type RunManifest } from './run-format.js';
 import { renderCsv, renderMarkdown, type Table } from './table.js';
@@ -17,6 +19,14 @@ import type { CellBudget } from './cell.js';
 
 /** Where the metrics are defined (cited, never copied). */
 export const METRIC_DEFINITIONS_SOURCE = 'src/range/metrics.ts (the one definition of each metric; README "Metrics")';
+
+/** The report's note on censored times, for readers. */
+export const HOW_TO_READ = [
+  'Every value is first computed per cell (one seed): the mean over its evaluation episodes, or for a time to an event (response latency, time to detect, to contain, to objective) the Kaplan-Meier estimate over its incidents.',
+  'A time is censored when the event had not happened when the episode ended (an attack never detected, a detection never answered): it is kept as "at least this long", never dropped, so a defence that never responds cannot look fast.',
+  'For times, the value is the restricted mean: the mean time to the event, counting an unfinished wait up to the horizon (the longest time observed for that metric in the run). The median is the time by which half the incidents saw the event (n/a when more than half were still waiting); "censored" is the share that never saw it.',
+  'Tables show the mean over seeds with a 95 % BCa bootstrap interval over seeds (kept inside the metric\'s range, so never below zero for times) and n = seeds. Defences are compared paired over the same seeds.',
+].join(' ');
 
 function budgetText(b: CellBudget): string {
   return `rounds ${b.rounds}, train episodes ${b.trainEpisodes}, eval episodes ${b.evalEpisodes}, detector episodes ${b.detectorEpisodes}${b.rfTrees !== undefined ? `, RF trees ${b.rfTrees}` : ''}${b.aeEpochs !== undefined ? `, AE epochs ${b.aeEpochs}` : ''}`;
@@ -26,31 +36,41 @@ function problems(res: Results): string[] {
   return [...res.failedCells.map((f) => `failed: \`${f.id}\`: ${f.error}`), ...res.missingCells.map((m) => `missing: \`${m}\``)];
 }
 
-/** The report's sections as (heading, tables) pairs, shared by the markdown and HTML renderers. */
-function tableSections(res: Results): { heading: string; tables: Table[]; note?: string }[] {
-  const sets = attackerSets(res);
-  return [
-    ...TABLE_METRICS.map((tm) => ({ heading: tm.title, tables: sets.map((a) => metricTable(res, a, tm.key)), note: 'mean ± 95 % CI half-width (n = episodes where defined).' })),
-    { heading: 'Welch t-tests: ML defenders vs baselines, response latency', tables: [welchTable(res, 'responseLatency')], note: 'Two-sided Welch t-tests; p (Holm) adjusts over all rows of this table.' },
-    { heading: 'Welch t-tests: ML defenders vs rule-based MAS, detection F1', tables: [welchTable(res, 'f1')] },
-    { heading: 'One-way ANOVA of response latency across network sizes', tables: [anovaTable(res)] },
-  ];
+interface Section {
+  heading: string;
+  tables: Table[];
+  note?: string;
+  /** A figure that goes right after this section in the HTML page. */
+  figure?: 'latency' | 'f1';
+}
+
+/** The report's table sections (each table with its own title), shared by the markdown and HTML renderers. */
+function tableSections(res: Results): Section[] {
+  const out: Section[] = [{ heading: 'Claims of the reference paper', tables: [claimsTable(res)] }];
+  out.push({ heading: "Ours beside the paper's figures", tables: res.attackers.map((a) => paperTable(res, a)), note: 'Response latency and times: restricted means with 95 % bootstrap intervals over seeds; paper: Tables 9 and 10 of the reference, seconds on their testbed (compare shapes, not digits); censored: share of latencies never answered by the episode\'s end.', figure: 'latency' });
+  for (const def of METRICS) out.push({ heading: metricTitle(def), tables: res.attackers.map((a) => metricTable(res, a, def.key)), ...(def.key === 'f1' ? { figure: 'f1' as const } : {}) });
+  out.push({ heading: 'Paired comparisons (claims 1 and 3)', tables: [comparisonTable(res, 1), comparisonTable(res, 3)] });
+  out.push({ heading: 'Trend with network size (claim 2)', tables: [trendTable(res)] });
+  return out;
 }
 
 /** The whole markdown report (table.md). */
 export function markdownReport(res: Results, manifest: RunManifest): string {
   const out: string[] = [];
   out.push(`# ${res.experiment}${res.profile ? ` (profile ${res.profile})` : ''}`, '');
-  out.push(`Seeds ${res.seeds.join(', ')}; budget ${budgetText(res.budget)}. Values: mean ± 95 % CI half-width over the episodes of all seeds (n = episodes where the metric is defined). Times are simulated seconds.`);
+  out.push(`Seeds ${res.seeds.join(', ')}; budget ${budgetText(res.budget)}. Times are simulated seconds.`);
   out.push(`Machine: ${manifest.machine.cpu}, ${manifest.machine.cores} cores; tfjs backend ${manifest.tfBackend ?? 'none'}; commit ${manifest.gitCommit ?? 'unknown'}.`, '');
-  out.push('## Claims', '');
-  for (const c of res.claims) out.push(`${c.id}. **${c.verdict}**: ${c.claim}. ${c.detail}.`);
+  out.push('## How to read this', '', HOW_TO_READ, '');
+  out.push('## Verdicts', '');
+  for (const c of res.claims) out.push(`- (${c.id}) **${c.verdict}**: ${c.claim}. ${c.detail}.`);
   for (const s of tableSections(res)) {
     out.push('', `## ${s.heading}`);
     for (const t of s.tables) {
       if (t.title !== undefined) out.push('', `### ${t.title}`);
       out.push('', renderMarkdown(t));
+      if (t.note !== undefined) out.push('', t.note);
     }
+    if (s.note !== undefined) out.push('', s.note);
   }
   const probs = problems(res);
   out.push('', '## Failed and missing cells', '', probs.length ? probs.map((p) => `- ${p}`).join('\n') : 'none');
@@ -59,17 +79,17 @@ export function markdownReport(res: Results, manifest: RunManifest): string {
 }
 
 async function figures(res: Results, dir: string): Promise<{ latency: string; f1: string; cotraining: string | null }> {
-  const perAttacker = res.groups.filter((g) => g.attacker !== ALL_ATTACKERS);
+  const lat = res.groups.filter((g) => g.metrics.responseLatency!.mean !== null);
   const latency = await latencyBySizeSvg(
-    perAttacker.filter((g) => g.metrics.responseLatency.mean !== null).map((g) => {
-      const s = g.metrics.responseLatency;
+    lat.map((g) => {
+      const s = g.metrics.responseLatency!;
       return { hosts: g.hosts, defender: g.defender, attacker: attackerTitle(g.attacker), mean: s.mean!, lo: s.ciLow ?? NaN, hi: s.ciHigh ?? NaN };
     }),
-    { title: 'Response latency by network size (mean, 95 % CI)', yTitle: 'Response latency (s, simulated)' },
+    { title: 'Response latency by network size (restricted mean over seeds, 95 % bootstrap interval)', yTitle: 'Response latency (s, simulated)' },
   );
   const f1 = await f1BySizeSvg(
-    perAttacker.filter((g) => g.metrics.f1.mean !== null).map((g) => ({ hosts: g.hosts, defender: g.defender, attacker: attackerTitle(g.attacker), f1: g.metrics.f1.mean! })),
-    { title: 'Detection F1 by network size (mean over episodes)' },
+    res.groups.filter((g) => g.metrics.f1!.mean !== null).map((g) => ({ hosts: g.hosts, defender: g.defender, attacker: attackerTitle(g.attacker), f1: g.metrics.f1!.mean! })),
+    { title: 'Detection F1 by network size (mean over seeds)' },
   );
   let cotraining: string | null = null;
   if (res.budget.rounds > 1) {
@@ -116,11 +136,11 @@ export function runMeta(manifest: RunManifest, budget: string): Record<string, s
 
 export function htmlReport(res: Results, manifest: RunManifest, figs: { latency: string; f1: string; cotraining: string | null }): string {
   const claims = `<ol>${res.claims.map((c) => `<li><strong>${escapeHtml(c.verdict)}</strong>: ${escapeHtml(c.claim)}. <span class="detail">${escapeHtml(c.detail)}.</span></li>`).join('')}</ol>`;
-  const sections: ReportSection[] = [{ heading: 'Claims of the reference paper', html: claims }];
+  const sections: ReportSection[] = [{ heading: 'How to read this', html: `<p>${escapeHtml(HOW_TO_READ)}</p>` }, { heading: 'Verdicts', html: claims }];
   for (const s of tableSections(res)) {
     sections.push({ heading: s.heading, tables: s.tables, ...(s.note !== undefined ? { note: s.note } : {}) });
-    if (s.heading === TABLE_METRICS[0]!.title) sections.push({ heading: 'Figure: response latency', svg: figs.latency });
-    if (s.heading === TABLE_METRICS[1]!.title) sections.push({ heading: 'Figure: detection F1', svg: figs.f1 });
+    if (s.figure === 'latency') sections.push({ heading: 'Figure: response latency', svg: figs.latency });
+    if (s.figure === 'f1') sections.push({ heading: 'Figure: detection F1', svg: figs.f1 });
   }
   if (figs.cotraining) sections.push({ heading: 'Figure: co-training rounds', svg: figs.cotraining });
   const probs = problems(res).map((p) => `<li>${escapeHtml(p).replace(/`([^`]+)`/g, '<code>$1</code>')}</li>`);
@@ -153,6 +173,7 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
   put(RESULTS_FILE, stableJson(res));
   put('table.md', markdownReport(res, manifest));
   put('table.csv', renderCsv(longTable(res)));
+  put('units.csv', renderCsv(unitsTable(res)));
   const figs = await figures(res, dir);
   put('latency.svg', figs.latency);
   put('f1.svg', figs.f1);

@@ -4,12 +4,14 @@
  *
  *   manifest.json   spec + sha256, profile, plan, seeds, versions, tfjs backend, git commit, machine, sessions
  *   cells.jsonl     one line per finished cell: {"id", "status": "ok", ...CellResult} or {"id", "status": "failed", "error"}
- *   results.json    every aggregate, test and claim of the report (a pure function of cells.jsonl and the plan)
+ *   results.json    every aggregate, test and claim of the report (a pure function of cells.jsonl and the plan;
+ *                   every number carries its n)
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { schemaError } from '../shared/schema-errors.js';
+import { VERDICTS } from '../shared/verdict.js';
 import type { EpisodeMetrics } from '../range/metrics.js';
 import type { CellBudget, CellResult } from './cell.js';
 import { budgetSchema, storedExperimentSchema } from './spec.js';
@@ -17,7 +19,7 @@ import { budgetSchema, storedExperimentSchema } from './spec.js';
 export const MANIFEST_FILE = 'manifest.json';
 export const CELLS_FILE = 'cells.jsonl';
 export const RESULTS_FILE = 'results.json';
-export const REPORT_FILES = ['table.md', 'table.csv', RESULTS_FILE, 'latency.svg', 'f1.svg', 'cotraining.svg', 'report.html'] as const;
+export const REPORT_FILES = ['table.md', 'table.csv', 'units.csv', RESULTS_FILE, 'latency.svg', 'f1.svg', 'cotraining.svg', 'report.html'] as const;
 /** Files cyrange writes at the top of a run directory (the only ones `--force` replaces). */
 export const OWN_FILES: readonly string[] = [MANIFEST_FILE, CELLS_FILE, ...REPORT_FILES];
 
@@ -186,16 +188,53 @@ export function readManifest(dir: string): RunManifest | null {
 // results.json
 // ---------------------------------------------------------------------------------------------
 
-export const METRIC_KEYS = ['responseLatency', 'f1', 'timeToContainment', 'compromiseRate', 'chainLength', 'detectionLatency', 'attackerSuccess'] as const;
-export type MetricKey = (typeof METRIC_KEYS)[number];
+const ciMethod = z.enum(['bca', 'percentile', 'none']);
 
+/** A metric as aggregated (metric-table.ts); `range` and `horizon` use null for infinity / not applicable. */
+export const metricInfoSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  unit: z.string(),
+  kind: z.enum(['mean', 'censored']),
+  range: z.tuple([numOrNull, numOrNull]),
+  /** Censored times: the common horizon of the restricted means (the largest time observed in the run). */
+  horizon: numOrNull,
+});
+
+/** One cell's value of one metric (the unit of analysis is the seed: one cell = one seed). */
+export const unitValueSchema = z.object({
+  /** Episodes' mean, or for censored times the Kaplan-Meier restricted mean to the horizon. */
+  value: numOrNull,
+  /** Observations behind it: episodes where defined, or incidents (events and censorings). */
+  n: int,
+  /** Censored times only: KM median (null when S never reaches 0.5) and censored share. */
+  median: numOrNull.optional(),
+  censoredShare: numOrNull.optional(),
+});
+
+export const unitSchema = z.object({
+  attacker: z.string(),
+  scenario: z.string(),
+  defender: z.string(),
+  seed: int,
+  episodes: int,
+  values: z.record(z.string(), unitValueSchema),
+});
+export type Unit = z.output<typeof unitSchema>;
+
+/** A group (attacker x scenario x defender) summarised over its seeds. */
 export const summarySchema = z.object({
+  /** Mean over seeds of the cells' values, with a bootstrap interval over seeds. */
   mean: numOrNull,
   ciLow: numOrNull,
   ciHigh: numOrNull,
-  halfWidth: numOrNull,
-  /** Episodes where the metric is defined. */
+  ciMethod,
+  /** Seeds with a value. */
   n: int,
+  /** Observations behind the seeds' values. */
+  observations: int,
+  /** Censored times: Kaplan-Meier over the group's pooled observations (a description, not a test) and its n. */
+  km: z.object({ median: numOrNull, censoredShare: numOrNull, n: int }).nullable(),
 });
 export type Summary = z.output<typeof summarySchema>;
 
@@ -206,46 +245,78 @@ export const groupSchema = z.object({
   defender: z.string(),
   cells: z.object({ expected: int, ok: int, failed: z.array(z.string()), missing: z.array(z.string()) }),
   episodes: int,
-  metrics: z.record(z.enum(METRIC_KEYS), summarySchema),
+  metrics: z.record(z.string(), summarySchema),
 });
 export type GroupResult = z.output<typeof groupSchema>;
 
-export const welchSchema = z.object({
+const claimId = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+const verdict = z.enum(VERDICTS);
+
+/** A defence against a baseline, paired over the seeds where both have a value. */
+export const comparisonSchema = z.object({
+  claim: claimId,
   attacker: z.string(),
-  hosts: int,
   scenario: z.string(),
-  metric: z.enum(['responseLatency', 'f1']),
-  ml: z.string(),
+  hosts: int,
+  metric: z.string(),
+  defender: z.string(),
   baseline: z.string(),
-  meanMl: numOrNull,
+  /** The claimed sign of defender - baseline. */
+  claimed: z.enum(['lower', 'higher']),
+  /** Seed pairs. */
+  n: int,
+  meanDefender: numOrNull,
   meanBaseline: numOrNull,
-  nMl: int,
-  nBaseline: int,
+  meanDiff: numOrNull,
+  /** t interval of the mean difference. */
+  ciLow: numOrNull,
+  ciHigh: numOrNull,
   t: numOrNull,
   df: numOrNull,
+  /** The p the verdict uses: the paired t-test's, or where the differences have no spread the exact Wilcoxon's. */
   p: numOrNull,
+  test: z.enum(['paired t', 'wilcoxon', 'none']),
+  /** Wilcoxon signed-rank, two-sided, beside it. */
+  wilcoxonP: numOrNull,
+  wilcoxonMethod: z.enum(['exact', 'permutation', 'asymptotic', 'none']),
   pHolm: numOrNull,
+  verdict,
 });
-export type WelchRow = z.output<typeof welchSchema>;
+export type Comparison = z.output<typeof comparisonSchema>;
 
-export const anovaSchema = z.object({
+/** A trend over network sizes: Spearman's rho between hosts and the seeds' values. */
+export const trendSchema = z.object({
+  claim: claimId,
   attacker: z.string(),
   defender: z.string(),
-  /** Mean latency per size, in size order. */
-  means: z.array(z.object({ hosts: int, mean: numOrNull, n: int })),
-  monotoneIncreasing: z.boolean().nullable(),
-  F: numOrNull,
-  dfBetween: int,
-  dfWithin: int,
+  metric: z.string(),
+  /** Seed values (sizes x seeds). */
+  n: int,
+  rho: numOrNull,
   p: numOrNull,
+  /** Exact over all pairings (n <= 9) or the t approximation. */
+  method: z.enum(['exact', 't', 'none']),
+  pHolm: numOrNull,
+  verdict,
+  bySize: z.array(z.object({ hosts: int, mean: numOrNull, n: int })),
 });
-export type AnovaRow = z.output<typeof anovaSchema>;
+export type Trend = z.output<typeof trendSchema>;
 
-export const VERDICTS = ['supported', 'not supported', 'inconclusive'] as const;
-export type Verdict = (typeof VERDICTS)[number];
-
-export const claimSchema = z.object({ id: z.union([z.literal(1), z.literal(2), z.literal(3)]), claim: z.string(), verdict: z.enum(VERDICTS), detail: z.string() });
+export const claimSchema = z.object({
+  id: claimId,
+  attacker: z.string(),
+  claim: z.string(),
+  verdict,
+  /** The deciding part's p and Holm p (see claims.ts). */
+  p: numOrNull,
+  pHolm: numOrNull,
+  /** Parts (comparisons or trends) the verdict combines. */
+  n: int,
+  detail: z.string(),
+});
 export type Claim = z.output<typeof claimSchema>;
+
+export const familySchema = z.object({ description: z.string(), size: int, alpha: num });
 
 export const resultsSchema = z.object({
   experiment: z.string(),
@@ -256,9 +327,12 @@ export const resultsSchema = z.object({
   sizes: z.array(z.object({ scenario: z.string(), hosts: int })),
   attackers: z.array(z.string()),
   defenders: z.array(z.string()),
+  metrics: z.array(metricInfoSchema),
+  units: z.array(unitSchema),
   groups: z.array(groupSchema),
-  welch: z.array(welchSchema),
-  anova: z.array(anovaSchema),
+  comparisons: z.array(comparisonSchema),
+  trends: z.array(trendSchema),
+  family: familySchema,
   claims: z.array(claimSchema),
   failedCells: z.array(z.object({ id: z.string(), error: z.string() })),
   missingCells: z.array(z.string()),
