@@ -15,7 +15,7 @@ const root = mkdtempSync(join(tmpdir(), 'cyrange-lab-bench-'));
 const emit = (figure, value) => console.log(JSON.stringify({ bench: 'lab', figure, value }));
 
 try {
-  const spec = loadExperimentSpec(here('../experiments/tiny.json'));
+  const spec = await loadExperimentSpec(here('../experiments/tiny.json'));
   const perMinute = {};
   for (const workers of [1, 2]) {
     const t0 = performance.now();

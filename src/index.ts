@@ -6,6 +6,11 @@
 export { Rng, hash32 } from './shared/prng.js';
 export { CyrangeError } from './shared/errors.js';
 export * as stats from './shared/stats.js';
+export { pairedTTest, wilcoxonSignedRank, type PairedTTestResult, type WilcoxonResult } from './shared/paired-tests.js';
+export { spearman, type SpearmanResult } from './shared/trend.js';
+export { bootstrapInterval, bootstrapDistribution, bcaInterval, percentileInterval, type BootstrapInterval, type BootstrapOptions } from './shared/bootstrap.js';
+export { kaplanMeier, restrictedMean, survivalAt, type CensoredTime, type KaplanMeier } from './shared/kaplan-meier.js';
+export { verdictOf, combineVerdicts, VERDICTS, ALPHA, type Verdict } from './shared/verdict.js';
 export { VERSION, packageVersions } from './version.js';
 
 // The range: scenarios, network, telemetry, env.
@@ -58,6 +63,18 @@ export { episodeMetrics, DetectionRecorder, type EpisodeMetrics } from './range/
 // Co-training and experiments.
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';
 export { runCell, type CellSpec, type CellResult, type CellBudget } from './lab/cell.js';
+
+// Experiments: everything `cyrange run`, `cyrange report` and `cyrange reproduce` do.
+export { loadExperimentSpec, parseExperimentSpec, prepareExperimentSpec, experimentSchema, type ExperimentSpec, type LoadedSpec, type SpecOptions } from './lab/spec.js';
+export { runExperiment, progressPrinter, type RunOptions, type RunSummary, type ProgressEvent } from './lab/runner.js';
+export { writeReport, type ReportOutcome } from './lab/report.js';
+export { computeResults } from './lab/results.js';
+export { evaluateClaims, CLAIMS } from './lab/claims.js';
+export { METRICS, type MetricDef, type IncidentTimes, type EpisodeRecord } from './lab/metric-table.js';
+export { writeTrainReport } from './lab/train-report.js';
+export { reproduce, reproduceText, type ReproduceOptions } from './lab/reproduce.js';
+export { REFERENCE } from './lab/paper.js';
+export { manifestSchema, cellRecordSchema, resultsSchema, readCellsFile, readManifest, type RunManifest, type CellRecord, type Results } from './lab/run-format.js';
 
 // Neural-network runtime.
 export { initTf, tfBackendName } from './nn/runtime.js';

@@ -11,7 +11,8 @@ import {
   type F1Point,
   type CurvePoint,
 } from '../src/lab/plots.js';
-import { buildReportHtml, markdownTableToHtml, escapeHtml } from '../src/lab/report-html.js';
+import { buildReportHtml, escapeHtml } from '../src/lab/report-html.js';
+import { renderCsv, renderHtmlTable, renderMarkdown, type Table } from '../src/lab/table.js';
 import { Rng } from '../src/shared/prng.js';
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -158,30 +159,33 @@ describe('charts', () => {
   });
 });
 
-describe('markdown tables', () => {
-  it('converts header, alignment, escaped pipes and inline markup; escapes text', () => {
-    const html = markdownTableToHtml(
-      [
-        '| defender | hosts | latency |',
-        '|:---------|:----:|--------:|',
-        '| rule-mas | 8 | **12.3 ± 0.4** |',
-        '| a \\| b <i> | 16 | `x&y` |',
-        '| short |',
-      ].join('\n'),
+describe('table model', () => {
+  const t: Table = {
+    title: 'Latency <by size>',
+    columns: [{ label: 'defender' }, { label: 'hosts' }, { label: 'latency, s' }],
+    rows: [
+      ['rule-mas', 8, '12.3 ± 0.4'],
+      ['a | b <i> "q"', 16, null],
+      ['short'],
+    ],
+  };
+
+  it('renders markdown: first column left, the rest right, pipes escaped, short rows padded', () => {
+    expect(renderMarkdown(t)).toBe(
+      ['| defender | hosts | latency, s |', '|:---|---:|---:|', '| rule-mas | 8 | 12.3 ± 0.4 |', '| a \\| b <i> "q" | 16 |  |', '| short |  |  |'].join('\n'),
     );
-    expect(html.startsWith('<table><thead><tr><th style="text-align:left">defender</th>')).toBe(true);
-    expect(html).toContain('<th style="text-align:center">hosts</th>');
-    expect(html).toContain('<td style="text-align:right"><strong>12.3 ± 0.4</strong></td>');
-    expect(html).toContain('<td style="text-align:left">a | b &lt;i&gt;</td>');
-    expect(html).toContain('<code>x&amp;y</code>');
-    // short row padded to three cells
-    expect(html).toContain('<tr><td style="text-align:left">short</td><td style="text-align:center"></td><td style="text-align:right"></td></tr>');
-    expect((html.match(/<tr>/g) ?? []).length).toBe(4);
   });
 
-  it('rejects text that is not a table', () => {
-    expect(() => markdownTableToHtml('| a | b |\n| c | d |')).toThrow(/delimiter/);
-    expect(() => markdownTableToHtml('just text')).toThrow();
+  it('renders CSV with quoting where a field needs it and empty fields for null', () => {
+    expect(renderCsv(t)).toBe('defender,hosts,"latency, s"\nrule-mas,8,12.3 ± 0.4\n"a | b <i> ""q""",16,\nshort,,\n');
+  });
+
+  it('renders HTML with every cell escaped and the same alignment', () => {
+    const html = renderHtmlTable(t);
+    expect(html.startsWith('<table><thead><tr><th style="text-align:left">defender</th><th style="text-align:right">hosts</th>')).toBe(true);
+    expect(html).toContain('<td style="text-align:left">a | b &lt;i&gt; &quot;q&quot;</td><td style="text-align:right">16</td><td style="text-align:right"></td>');
+    expect((html.match(/<tr>/g) ?? []).length).toBe(4);
+    expect(renderHtmlTable({ columns: [{ label: 'x', align: 'right' }], rows: [[1]] })).toContain('<th style="text-align:right">x</th>');
   });
 
   it('escapeHtml covers the five specials', () => {
@@ -200,7 +204,10 @@ describe('HTML report', () => {
       sections: [
         {
           heading: 'Latency',
-          markdownTable: '| defender | mean |\n|---|---:|\n| rule-mas | 1.0 |\n\n| defender | mean |\n|---|---:|\n| ppo | 2.0 |',
+          tables: [
+            { title: 'DQN <attacker>', columns: [{ label: 'defender' }, { label: 'mean' }], rows: [['rule-mas', '1.0']] },
+            { columns: [{ label: 'defender' }, { label: 'mean' }], rows: [['ppo', '2.0']], note: 'note <b>' },
+          ],
           svg: lat,
           note: 'Error bars: 95 % t CI over seeds <script>',
         },
@@ -218,6 +225,8 @@ describe('HTML report', () => {
     expect(page).toContain(lat);
     expect(page).toContain(f1);
     expect((page.match(/<table>/g) ?? []).length).toBe(2);
+    expect(page).toContain('<h3>DQN &lt;attacker&gt;</h3>');
+    expect(page).toContain('<p class="note">note &lt;b&gt;</p>');
     expect((page.match(/<svg/g) ?? []).length).toBe(2);
     // repeated headings get unique anchors
     expect(page).toContain('<h2 id="latency">');

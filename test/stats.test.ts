@@ -12,21 +12,10 @@ import {
   median,
   ci95,
   confidenceInterval,
-  welchTTest,
-  anovaOneWay,
   holmAdjust,
   precisionRecallF1,
   fpr,
 } from '../src/shared/stats.js';
-
-// Student (1908) sleep data, R `datasets::sleep`: extra hours of sleep under two drugs.
-const SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
-const SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
-
-// R `datasets::PlantGrowth` (Dobson 1983): dried plant weight, control and two treatments.
-const PLANT_CTRL = [4.17, 5.58, 5.18, 6.11, 4.5, 4.61, 5.17, 4.53, 5.33, 5.14];
-const PLANT_TRT1 = [4.81, 4.17, 4.41, 3.59, 5.87, 3.83, 6.03, 4.89, 4.32, 4.69];
-const PLANT_TRT2 = [6.31, 5.12, 5.54, 5.5, 5.37, 5.29, 4.92, 6.15, 5.8, 5.26];
 
 describe('descriptives', () => {
   const x = [5.1, 4.9, 5.6, 5.8, 6.0, 5.4, 5.3, 4.7, 5.5, 5.2];
@@ -107,90 +96,6 @@ describe('confidence intervals', () => {
     expect(flat.halfWidth).toBe(0);
     expect(flat.lo).toBe(3);
     expect(flat.hi).toBe(3);
-  });
-});
-
-describe('Welch t-test', () => {
-  it('sleep data: t = -1.8608, df = 17.776, p = 0.07939 (R t.test(extra ~ group, sleep); scipy agrees)', () => {
-    const r = welchTTest(SLEEP_1, SLEEP_2);
-    expect(r.t).toBeCloseTo(-1.8608134674868526, 10);
-    expect(r.df).toBeCloseTo(17.776473516178495, 8);
-    expect(r.pValue).toBeCloseTo(0.07939414018735823, 8);
-  });
-
-  it('is antisymmetric in its arguments', () => {
-    const a = welchTTest(SLEEP_1, SLEEP_2);
-    const b = welchTTest(SLEEP_2, SLEEP_1);
-    expect(b.t).toBeCloseTo(-a.t, 12);
-    expect(b.pValue).toBeCloseTo(a.pValue, 12);
-  });
-
-  it('unequal sizes and variances (scipy ttest_ind equal_var=False)', () => {
-    const r = welchTTest([3, 4, 4, 5], [10, 11, 12, 13, 14, 15, 16]);
-    expect(r.t).toBeCloseTo(-9.859006035092989, 10);
-    expect(r.df).toBeCloseTo(8.333333333333334, 10);
-    expect(r.pValue).toBeCloseTo(7.059991106087211e-6, 12);
-    expect(r.pValue / 7.059991106087211e-6).toBeCloseTo(1, 6);
-  });
-
-  it('one constant sample is fine: df comes from the other (scipy: t=-3.873, df=3, p=0.03047)', () => {
-    const r = welchTTest([1, 1, 1], [2, 3, 4, 5]);
-    expect(r.t).toBeCloseTo(-3.872983346207417, 10);
-    expect(r.df).toBeCloseTo(3, 10);
-    expect(r.pValue).toBeCloseTo(0.030466291662170977, 8);
-  });
-
-  it('degenerate input gives NaN, never throws', () => {
-    for (const [a, b] of [
-      [[1, 1, 1], [2, 2]],
-      [[1], [2, 3, 4]],
-      [[], [2, 3, 4]],
-      [[1, 2, NaN], [2, 3, 4]],
-      [[1, 2, Infinity], [2, 3, 4]],
-    ] as [number[], number[]][]) {
-      const r = welchTTest(a, b);
-      expect(r.t).toBeNaN();
-      expect(r.df).toBeNaN();
-      expect(r.pValue).toBeNaN();
-    }
-  });
-});
-
-describe('one-way ANOVA', () => {
-  it('PlantGrowth: F(2, 27) = 4.846, p = 0.01591 (R summary(aov(weight ~ group)); scipy f_oneway agrees)', () => {
-    const r = anovaOneWay([PLANT_CTRL, PLANT_TRT1, PLANT_TRT2]);
-    expect(r.dfBetween).toBe(2);
-    expect(r.dfWithin).toBe(27);
-    expect(r.F).toBeCloseTo(4.846087862380136, 8);
-    expect(r.pValue).toBeCloseTo(0.0159099583256229, 8);
-  });
-
-  it('unequal group sizes; empty groups are dropped', () => {
-    const r = anovaOneWay([[1, 2, 3, 4], [], [2, 4, 6], [5, 7, 9, 11, 13]]);
-    expect(r.dfBetween).toBe(2);
-    expect(r.dfWithin).toBe(9);
-    expect(r.F).toBeCloseTo(8.823113207547177, 8);
-    expect(r.pValue).toBeCloseTo(0.007563635304929342, 8);
-  });
-
-  it('with two groups F equals the pooled t statistic squared', () => {
-    const r = anovaOneWay([SLEEP_1, SLEEP_2]);
-    // equal n, so pooled and Welch t coincide
-    expect(r.F).toBeCloseTo(welchTTest(SLEEP_1, SLEEP_2).t ** 2, 8);
-  });
-
-  it('degenerate input gives NaN p, never throws', () => {
-    expect(anovaOneWay([]).pValue).toBeNaN();
-    expect(anovaOneWay([[1, 2, 3]]).pValue).toBeNaN();
-    expect(anovaOneWay([[1, 2, 3], []]).pValue).toBeNaN();
-    expect(anovaOneWay([[1], [2], [3]]).pValue).toBeNaN(); // no within-group df
-    const flatDiff = anovaOneWay([[1, 1], [2, 2]]);
-    expect(flatDiff.F).toBe(Infinity);
-    expect(flatDiff.pValue).toBeNaN();
-    const flatSame = anovaOneWay([[1, 1], [1, 1]]);
-    expect(flatSame.F).toBeNaN();
-    expect(flatSame.pValue).toBeNaN();
-    expect(anovaOneWay([[1, 2], [3, NaN]]).pValue).toBeNaN();
   });
 });
 

@@ -5,10 +5,17 @@ import { loadExperimentSpec } from '../lab/spec.js';
 import { progressPrinter, runExperiment, type RunSummary } from '../lab/runner.js';
 import { writeReport } from '../lab/report.js';
 import { reproduce } from '../lab/reproduce.js';
+import { resolvePlugins } from '../shared/plugins.js';
 import { guard, intFlag } from './common.js';
 
-interface RunOpts { out: string; profile?: string; workers?: number; resume?: boolean; force?: boolean }
-interface ReproduceOpts { quick?: boolean; out?: string; workers?: number; resume?: boolean }
+interface RunOpts { out: string; profile?: string; workers?: number; resume?: boolean; force?: boolean; plugin: string[] }
+interface ReproduceOpts { quick?: boolean; out?: string; workers?: number; resume?: boolean; plugin: string[] }
+
+const PLUGIN_HELP = 'ES module that registers attacker or defence kinds when imported (repeatable; worker threads import it too)';
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
+/** --plugin values resolved against the working directory (a missing file is a one-line error). */
+const pluginFlags = (values: string[]): string => values.map((p) => ` --plugin ${p}`).join('');
+const flagPlugins = (values: string[]): string[] => resolvePlugins(values, process.cwd(), '--plugin');
 
 /**
  * An AbortSignal fired by the first Ctrl-C (the runner drops the cells in flight, writes its manifest
@@ -44,9 +51,10 @@ export function registerLab(program: Command): void {
     .option('--workers <n>', 'worker threads (default: one per core)', intFlag('--workers', 1, 256))
     .option('--resume', 'continue an interrupted run of the same spec in --out')
     .option('--force', 'write into a non-empty --out (replaces only cyrange\'s own files)')
+    .option('--plugin <module>', PLUGIN_HELP, collect, [])
     .action(
       guard(async (specFile: string, o: RunOpts) => {
-        const loaded = loadExperimentSpec(specFile);
+        const loaded = await loadExperimentSpec(specFile, { plugins: flagPlugins(o.plugin) });
         const { signal, dispose } = interruptSignal();
         try {
           const summary = await runExperiment(loaded, {
@@ -59,7 +67,7 @@ export function registerLab(program: Command): void {
             signal,
           });
           if (!summary.interrupted) process.stdout.write(`wrote ${join(summary.dir, 'report.html')}, table.md, table.csv, results.json, *.svg (${summary.done}/${summary.total} cells, ${summary.failed} failed)\n`);
-          finish(summary, `cyrange run ${specFile} --out ${o.out}${o.profile ? ` --profile ${o.profile}` : ''} --resume`);
+          finish(summary, `cyrange run ${specFile} --out ${o.out}${o.profile ? ` --profile ${o.profile}` : ''}${pluginFlags(o.plugin)} --resume`);
         } finally {
           dispose();
         }
@@ -68,13 +76,14 @@ export function registerLab(program: Command): void {
 
   program
     .command('report')
-    .description('(re)write the report of a run directory: table.md, table.csv, results.json, figures, report.html')
-    .argument('<dir>', 'run directory written by `cyrange run` or `cyrange reproduce`')
+    .description('(re)write the report of a run directory: table.md, table.csv, results.json, figures, report.html; for a `cyrange train` directory, report.html with its training curves and round records')
+    .argument('<dir>', 'run directory written by `cyrange run`, `cyrange reproduce` or `cyrange train`')
     .action(
       guard(async (dir: string) => {
-        const { results, files } = await writeReport(dir);
-        for (const c of results.claims) process.stdout.write(`(${c.id}) ${c.verdict}: ${c.claim}. ${c.detail}.\n`);
-        process.stdout.write(`wrote ${files.length} files in ${dir}\n`);
+        const r = await writeReport(dir);
+        if (r.kind === 'experiment') for (const c of r.results.claims) process.stdout.write(`(${c.id}) ${c.verdict}: ${c.claim}. ${c.detail}.\n`);
+        else process.stdout.write(`training run: ${r.rounds} round records, ${r.scalars} scalars\n`);
+        process.stdout.write(`wrote ${r.files.length} files in ${dir}\n`);
       }),
     );
 
@@ -85,6 +94,7 @@ export function registerLab(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/reproduce-quick or runs/reproduce-full)')
     .option('--workers <n>', 'worker threads (default: one per core)', intFlag('--workers', 1, 256))
     .option('--resume', 'continue an interrupted reproduction in --out (or the default directory)')
+    .option('--plugin <module>', PLUGIN_HELP, collect, [])
     .action(
       guard(async (o: ReproduceOpts) => {
         const { signal, dispose } = interruptSignal();
@@ -94,11 +104,12 @@ export function registerLab(program: Command): void {
             ...(o.out ? { out: o.out } : {}),
             ...(o.workers !== undefined ? { workers: o.workers } : {}),
             resume: o.resume ?? false,
+            plugins: flagPlugins(o.plugin),
             onProgress: progressPrinter(process.stderr),
             signal,
           });
           process.stdout.write(r.text);
-          finish(r.summary, `cyrange reproduce${o.quick ? ' --quick' : ''} --out ${r.summary.dir} --resume`);
+          finish(r.summary, `cyrange reproduce${o.quick ? ' --quick' : ''} --out ${r.summary.dir}${pluginFlags(o.plugin)} --resume`);
         } finally {
           dispose();
         }

@@ -232,3 +232,38 @@ export async function coTrainingCurvesSvg(points: readonly CurvePoint[], opts: C
     maybeFacet(values, inner, 'metric', 'Metric', o, { resolve: { scale: { y: 'independent' } } }),
   );
 }
+
+export interface ScalarPoint {
+  name: string;
+  step: number;
+  value: number;
+}
+
+/**
+ * Training curves (scalars.jsonl): one panel per scalar name, value over the learner's steps, panels
+ * wrapped three to a row with independent y scales.
+ */
+export async function trainingCurvesSvg(points: readonly ScalarPoint[], opts: ChartOptions = {}): Promise<string> {
+  const values = [...points]
+    .map((p) => ({ name: p.name, step: p.step, value: finiteOrNull(p.value) }))
+    .sort((a, b) => cmpStr(a.name, b.name) || a.step - b.step);
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    config: BASE_CONFIG,
+    data: { values },
+    facet: { field: 'name', type: 'nominal', title: null, sort: 'ascending' },
+    columns: 3,
+    spec: {
+      width: opts.width ?? 260,
+      height: opts.height ?? 180,
+      mark: { type: 'line', strokeWidth: 1.2 },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'Step' },
+        y: { field: 'value', type: 'quantitative', title: 'Value', scale: { zero: false } },
+      },
+    },
+    resolve: { scale: { y: 'independent', x: 'independent' } },
+  };
+  return renderVegaLiteSvg(spec as TopLevelSpec);
+}

@@ -7,13 +7,14 @@
  * (vega output); both are rejected if they contain `<script`. Output is a pure function of the input
  * (no timestamps), so the same results produce a byte-identical report.
  */
+import { escapeHtml, renderHtmlTable, type Table } from './table.js';
 
 export interface ReportSection {
   heading: string;
   /** Trusted HTML fragment, inserted verbatim (must not contain scripts). */
   html?: string;
-  /** One or more GitHub-style markdown tables separated by blank lines; converted and escaped. */
-  markdownTable?: string;
+  /** Tables, each under its own title (an h3) when it has one; every cell is escaped. */
+  tables?: Table[];
   /** An `<svg ...>` document (an XML prolog, if any, is dropped), inlined as a figure. */
   svg?: string;
   /** Plain-text caption / remark shown under the section's content. */
@@ -28,88 +29,7 @@ export interface ReportInput {
   sections: ReportSection[];
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escape text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Markdown tables
-// ---------------------------------------------------------------------------------------------
-
-type Align = 'left' | 'center' | 'right' | undefined;
-
-/** Split one table row into cells: optional outer pipes, `\|` is a literal pipe. */
-function splitRow(line: string): string[] {
-  let s = line.trim();
-  if (s.startsWith('|')) s = s.slice(1);
-  if (s.endsWith('|') && !s.endsWith('\\|')) s = s.slice(0, -1);
-  const cells: string[] = [];
-  let cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '\\' && s[i + 1] === '|') {
-      cur += '|';
-      i++;
-    } else if (c === '|') {
-      cells.push(cur.trim());
-      cur = '';
-    } else {
-      cur += c;
-    }
-  }
-  cells.push(cur.trim());
-  return cells;
-}
-
-function parseAlign(cell: string): Align | null {
-  if (!/^:?-+:?$/.test(cell)) return null;
-  const l = cell.startsWith(':');
-  const r = cell.endsWith(':');
-  return l && r ? 'center' : r ? 'right' : l ? 'left' : undefined;
-}
-
-/** Escape a cell, then allow the two inline forms report tables use: **bold** and `code`. */
-function renderInline(text: string): string {
-  return escapeHtml(text)
-    .replace(/`([^`]+)`/g, '<code>$1</code>')
-    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
-}
-
-function cellTag(tag: 'th' | 'td', content: string, align: Align): string {
-  const style = align ? ` style="text-align:${align}"` : '';
-  return `<${tag}${style}>${renderInline(content)}</${tag}>`;
-}
-
-/**
- * Convert one GitHub-flavoured markdown table (header row, delimiter row `|---|:--:|--:|`, body rows)
- * to an HTML `<table>`. Cell text is escaped; rows are padded or truncated to the header's width, as
- * GitHub does. Throws Error if the text is not a table (no delimiter row, or a width mismatch).
- */
-export function markdownTableToHtml(markdown: string): string {
-  const lines = markdown
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0);
-  if (lines.length < 2) throw new Error('markdownTableToHtml: need a header row and a delimiter row');
-  const header = splitRow(lines[0]!);
-  const delim = splitRow(lines[1]!);
-  const aligns = delim.map(parseAlign);
-  if (aligns.some((a) => a === null) || delim.length !== header.length) {
-    throw new Error(`markdownTableToHtml: line 2 is not a delimiter row matching ${header.length} columns: ${lines[1]}`);
-  }
-  const al = aligns as Align[];
-  const width = header.length;
-  const head = `<thead><tr>${header.map((c, j) => cellTag('th', c, al[j])).join('')}</tr></thead>`;
-  const body = lines.slice(2).map((line) => {
-    const cells = splitRow(line);
-    const row = Array.from({ length: width }, (_, j) => cellTag('td', cells[j] ?? '', al[j]));
-    return `<tr>${row.join('')}</tr>`;
-  });
-  return `<table>${head}<tbody>${body.join('')}</tbody></table>`;
-}
+export { escapeHtml };
 
 // ---------------------------------------------------------------------------------------------
 // Page
@@ -121,6 +41,7 @@ body { font: 15px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; c
 main { max-width: 1200px; margin: 0 auto; padding: 24px 32px 64px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 .subtitle { color: #57606a; margin: 0 0 16px; }
+h3 { font-size: 15px; margin: 20px 0 6px; }
 h2 { font-size: 19px; margin: 36px 0 12px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; font-size: 13px; margin: 12px 0 20px; }
 dl.meta dt { color: #57606a; }
@@ -166,12 +87,9 @@ function slugger(): (text: string) => string {
   };
 }
 
-/** Split on blank lines so one field can carry several tables (one per attacker, say). */
-function tablesToHtml(markdown: string): string {
-  return markdown
-    .split(/\r?\n\s*\r?\n/)
-    .filter((block) => block.trim().length > 0)
-    .map((block) => `<div class="table-wrap">${markdownTableToHtml(block)}</div>`)
+function tablesToHtml(tables: readonly Table[]): string {
+  return tables
+    .map((t) => [t.title !== undefined ? `<h3>${escapeHtml(t.title)}</h3>` : '', `<div class="table-wrap">${renderHtmlTable(t)}</div>`, t.note !== undefined ? `<p class="note">${escapeHtml(t.note)}</p>` : ''].filter((x) => x).join('\n'))
     .join('\n');
 }
 
@@ -196,7 +114,7 @@ export function buildReportHtml(input: ReportInput): string {
       assertNoScript(`section "${s.heading}" html`, s.html);
       parts.push(s.html);
     }
-    if (s.markdownTable !== undefined) parts.push(tablesToHtml(s.markdownTable));
+    if (s.tables !== undefined) parts.push(tablesToHtml(s.tables));
     if (s.svg !== undefined) parts.push(`<figure>${inlineSvg(s.svg, s.heading)}</figure>`);
     if (s.note !== undefined) parts.push(`<p class="note">${escapeHtml(s.note)}</p>`);
     return `<section>\n${parts.join('\n')}\n</section>`;

@@ -1,26 +1,21 @@
 /**
- * `cyrange reproduce`: runs experiments/response-times.json (profile quick or full) and prints our table
- * beside the reference paper's figures (Agrawal et al., Sci. Rep. 16:11673, 2026), then one line per
- * claim saying whether this run supports it. We reproduce the shape, not the digits: nothing is tuned per
+ * `cyrange reproduce`: runs experiments/response-times.json (profile quick or full) and prints, for each
+ * attacker, our table beside the reference paper's per-size figures (Agrawal et al., Sci. Rep. 16:11673,
+ * 2026), then one line per claim and attacker with its verdict, p and Holm p (claims.ts). We reproduce the shape, not the digits: nothing is tuned per
  * size or toward the paper's numbers, and times are simulated seconds of the range.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadExperimentSpec } from './spec.js';
+import type { BackendChoice } from '../nn/runtime.js';
 import { runExperiment, type ProgressEvent, type RunSummary } from './runner.js';
-import { ALL_ATTACKERS, computeResults, formatSummary, type Results } from './report.js';
-
-/** The reference paper's figures by network size (hosts). */
-export const REFERENCE = {
-  citation: 'Agrawal et al., Sci. Rep. 16:11673 (2026)',
-  sizes: [50, 120, 200],
-  aiMasLatency: { 50: 4.2, 120: 5.6, 200: 6.1 } as Record<number, number>,
-  aiMasF1: { 50: 94.5, 120: 89.9, 200: 87.9 } as Record<number, number>,
-  ruleMasLatency: '6.5-9.5',
-  ruleMasF1: '71.8-80.1',
-  staticLatency: '12.1-18.4',
-} as const;
+import { computeResults } from './results.js';
+import { paperTable } from './report-tables.js';
+import { fmtP } from './claims.js';
+import { REFERENCE } from './paper.js';
+import { renderMarkdown } from './table.js';
+import type { Results } from './run-format.js';
 
 /** The package's experiments/response-times.json (same relative place from src/ and dist/). */
 export function reproduceSpecPath(): string {
@@ -51,12 +46,16 @@ export interface ReproduceOptions {
   resume?: boolean;
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
+  /** Plugin modules to import first (resolved with `resolvePlugins`); workers import them too. */
+  plugins?: readonly string[];
+  /** tfjs backend of the worker threads (see RunOptions.tfBackend). */
+  tfBackend?: BackendChoice;
 }
 
 export async function reproduce(opts: ReproduceOptions = {}): Promise<{ summary: RunSummary; results: Results | null; text: string }> {
   const quick = opts.quick ?? false;
   const out = opts.out ? resolve(opts.out) : defaultReproduceDir(quick, opts.resume ?? false);
-  const loaded = loadExperimentSpec(reproduceSpecPath());
+  const loaded = await loadExperimentSpec(reproduceSpecPath(), { plugins: opts.plugins ?? [] });
   const summary = await runExperiment(loaded, {
     out,
     profile: quick ? 'quick' : 'full',
@@ -64,57 +63,27 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<{ summary:
     ...(opts.resume ? { resume: true } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.tfBackend ? { tfBackend: opts.tfBackend } : {}),
   });
   if (summary.interrupted) return { summary, results: null, text: `interrupted; continue with: cyrange reproduce${quick ? ' --quick' : ''} --out ${out} --resume\n` };
   const results = computeResults(out);
   return { summary, results, text: reproduceText(results, out) };
 }
 
-function mdTable(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
-/** Our numbers (all attackers pooled) beside the paper's, then the claims. */
+/** Ours beside the paper's figures, one table per attacker, then the verdicts. */
 export function reproduceText(res: Results, dir: string): string {
-  const label = res.attackers.length > 1 ? ALL_ATTACKERS : res.attackers[0]!;
-  const cell = (scenario: string, d: string, k: 'responseLatency' | 'f1'): string => {
-    const g = res.groups.find((x) => x.attacker === label && x.scenario === scenario && x.defender === d);
-    return g ? formatSummary(g, k, k === 'f1' ? 100 : 1, 1) : 'not run';
-  };
-  const ml = res.defenders.filter((d) => d === 'rf' || d === 'autoencoder' || d === 'ensemble');
-  const ref = (m: Record<number, number>, hosts: number): string => (m[hosts] !== undefined ? m[hosts]!.toFixed(1) : '-');
-  const latRows = res.sizes.map(({ scenario, hosts }) => [
-    String(hosts),
-    ...ml.map((d) => cell(scenario, d, 'responseLatency')),
-    ref(REFERENCE.aiMasLatency, hosts),
-    ...(res.defenders.includes('rule-mas') ? [cell(scenario, 'rule-mas', 'responseLatency')] : []),
-    REFERENCE.ruleMasLatency,
-    ...(res.defenders.includes('static-range') ? [cell(scenario, 'static-range', 'responseLatency')] : []),
-    REFERENCE.staticLatency,
-  ]);
-  const latHeader = ['Hosts', ...ml, 'paper AI-MAS', ...(res.defenders.includes('rule-mas') ? ['rule-mas'] : []), 'paper rule MAS', ...(res.defenders.includes('static-range') ? ['static-range'] : []), 'paper static'];
-  const f1Rows = res.sizes.map(({ scenario, hosts }) => [
-    String(hosts),
-    ...ml.map((d) => cell(scenario, d, 'f1')),
-    ref(REFERENCE.aiMasF1, hosts),
-    ...(res.defenders.includes('rule-mas') ? [cell(scenario, 'rule-mas', 'f1')] : []),
-    REFERENCE.ruleMasF1,
-  ]);
-  const f1Header = ['Hosts', ...ml, 'paper AI-MAS', ...(res.defenders.includes('rule-mas') ? ['rule-mas'] : []), 'paper rule MAS'];
   const lines: string[] = [];
-  lines.push(`${res.experiment}, profile ${res.profile ?? 'none'}: seeds ${res.seeds.join(', ')}, attackers ${res.attackers.join(', ')} pooled; mean ± 95 % CI (n = episodes).`);
-  lines.push(`Ours: simulated seconds of the range; paper (${REFERENCE.citation}): seconds on their testbed. Compare shapes, not digits.`);
-  lines.push('');
-  lines.push('Response latency (s)');
-  lines.push(mdTable(latHeader, latRows));
-  lines.push('');
-  lines.push('Detection F1 (%)');
-  lines.push(mdTable(f1Header, f1Rows));
-  lines.push('');
-  lines.push('Claims:');
-  for (const c of res.claims) lines.push(`(${c.id}) ${c.verdict.toUpperCase()}: ${c.claim}. ${c.detail}.`);
+  lines.push(`${res.experiment}, profile ${res.profile ?? 'none'}: seeds ${res.seeds.join(', ')}; each attacker separately; n = seeds.`);
+  lines.push(`Ours: simulated seconds of the range, restricted means with 95 % bootstrap intervals over seeds; paper (${REFERENCE.citation}): seconds on their testbed. Compare shapes, not digits.`);
+  if (res.seeds.length < 5) lines.push(`Only ${res.seeds.length} seed${res.seeds.length === 1 ? '' : 's'}: too few for verdicts; expect "inconclusive" (the full profile is the one that can decide).`);
+  for (const a of res.attackers) {
+    const t = paperTable(res, a);
+    lines.push('', t.title!, renderMarkdown(t));
+  }
+  lines.push('', `Verdicts (Holm over the ${res.family.size} testable of ${res.comparisons.length + res.trends.length} tests; alpha ${res.family.alpha}):`);
+  for (const c of res.claims) lines.push(`(${c.id}) ${c.verdict.toUpperCase()}: ${c.claim}. p ${fmtP(c.p)}, Holm ${fmtP(c.pHolm)}. ${c.detail}.`);
   if (res.failedCells.length || res.missingCells.length) lines.push(`Incomplete: ${res.failedCells.length} failed, ${res.missingCells.length} missing cells (listed in ${join(dir, 'table.md')}).`);
   lines.push('');
-  lines.push(`Full report: ${join(dir, 'report.html')} (tables per attacker: ${join(dir, 'table.md')})`);
+  lines.push(`Full report: ${join(dir, 'report.html')} (every table: ${join(dir, 'table.md')}; every cell's values: ${join(dir, 'units.csv')})`);
   return `${lines.join('\n')}\n`;
 }

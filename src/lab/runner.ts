@@ -8,6 +8,7 @@
  *   detectors/      ML detectors shared by the cells of the same (scenario, kind, seed, budget)
  *   scenarios/      generated scenarios of the spec, written once
  *   table.md, table.csv, results.json, *.svg, report.html   (report.ts, at the end of a run)
+ * The formats of manifest.json, cells.jsonl and results.json are zod schemas in run-format.ts.
  *
  * Crash safety: a crash or Ctrl-C loses only the cells in flight. On resume a torn last line is dropped,
  * finished cells are skipped by id (after checking the spec hash and profile), failed cells are retried.
@@ -28,9 +29,11 @@ import { generateScenario } from '../range/generate.js';
 import { defenseDetector } from '../defenders/registry.js';
 import { packageVersions } from '../version.js';
 import type { CellResult, CellSpec } from './cell.js';
-import { runCellTask, type CellTask, type TestFailMode } from './runner-worker.js';
+import { runCellTask, type CellTask } from './runner-worker.js';
+import { TF_BACKEND_ENV, type BackendChoice } from '../nn/runtime.js';
 import { expandCells, planOf, resolveScenario, scenarioName, specSha256, type ExperimentPlan, type GeneratedScenario, type LoadedSpec } from './spec.js';
-import { CELLS_FILE, MANIFEST_FILE, OWN_FILES, readCellsFile, readManifest, writeReport, type CellRecord, type RunManifest } from './report.js';
+import { CELLS_FILE, MANIFEST_FILE, OWN_FILES, readCellsFile, readManifest, stableJson, writeTextAtomic, type CellRecord, type RunManifest } from './run-format.js';
+import { writeReport } from './report.js';
 import { compiledWorkerPath } from '../shared/worker-path.js';
 
 export interface RunOptions {
@@ -49,6 +52,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Write the report at the end (default true). */
   report?: boolean;
+  /**
+   * tfjs backend of the worker threads (default: the CYRANGE_TF_BACKEND environment variable, else
+   * auto). An explicit input because a backend chosen in this thread with initTf does not reach workers.
+   */
+  tfBackend?: BackendChoice;
 }
 
 export type ProgressEvent =
@@ -68,24 +76,6 @@ export interface RunSummary {
   manifest: RunManifest;
 }
 
-/**
- * Test-only hook: `CYRANGE_LAB_TEST_FAIL="id[=mode],..."` makes the named cells fail on purpose
- * (mode `throw`: every attempt throws (default); `once`: only the first attempt; `exit`: the worker
- * thread dies). Used by test/lab.test.ts to exercise retries and failure records; never set it otherwise.
- */
-export const TEST_FAIL_ENV = 'CYRANGE_LAB_TEST_FAIL';
-
-function testFailures(): Map<string, TestFailMode> {
-  const m = new Map<string, TestFailMode>();
-  const v = process.env[TEST_FAIL_ENV];
-  if (!v) return m;
-  for (const part of v.split(',')) {
-    const [id, mode] = part.split('=') as [string, string | undefined];
-    if (id) m.set(id.trim(), mode === 'once' || mode === 'exit' ? mode : 'throw');
-  }
-  return m;
-}
-
 /** The compiled worker, or null (then cells run in this thread, one at a time). Piscina runs plain JS. */
 export function runnerWorkerPath(): string | null {
   return compiledWorkerPath(import.meta.url, 'runner-worker.js');
@@ -102,9 +92,7 @@ function gitCommit(): string | null {
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeTextAtomic(path, stableJson(value));
 }
 
 /** Remove cyrange's own files from `dir` (never anything else). */
@@ -236,6 +224,7 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
     specSource: loaded.source,
     specSha256: hash,
     spec: loaded.spec,
+    plugins: loaded.plugins,
     profile,
     plan: { scenarios: prep.plan.scenarios.map(scenarioName), attackers: prep.plan.attackers, defenders: prep.plan.defenders, seeds: prep.plan.seeds, budget: prep.plan.budget },
     scenarios: prep.scenarios,
@@ -276,12 +265,12 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
   const workerFile = runnerWorkerPath();
   const inThread = workerFile === null;
   const slots = inThread ? 1 : workers;
-  const pool = inThread ? null : new Piscina<CellTask, CellResult>({ filename: workerFile, minThreads: slots, maxThreads: slots, idleTimeout: 60_000 });
-  const fails = testFailures();
+  const workerEnv = opts.tfBackend !== undefined ? { ...process.env, [TF_BACKEND_ENV]: opts.tfBackend } : process.env;
+  const pool = inThread ? null : new Piscina<CellTask, CellResult>({ filename: workerFile, minThreads: slots, maxThreads: slots, idleTimeout: 60_000, env: workerEnv });
   const detectorCacheDir = join(dir, 'detectors');
 
   const fd = openSync(cellsPath, 'a');
-  const append = (rec: CellRecord): void => {
+  const append = (rec: CellRecord | ({ status: 'ok' } & CellResult)): void => {
     writeSync(fd, `${JSON.stringify(rec)}\n`);
     fsyncSync(fd);
   };
@@ -297,17 +286,13 @@ export async function runExperiment(loaded: LoadedSpec, opts: RunOptions): Promi
   const emit = (e: ProgressEvent): void => opts.onProgress?.(e);
   emit({ type: 'start', total, skipped, workers: slots, inThread });
 
-  const runTask = (task: CellTask): Promise<CellResult> => {
-    if (pool) return pool.run(task);
-    // In-thread fallback: a simulated worker death must not end this process.
-    return runCellTask(task.testFail === 'exit' ? { ...task, testFail: 'throw' } : task);
-  };
+  // In-thread fallback (no compiled worker): the cell sees this thread's settings.
+  const runTask = (task: CellTask): Promise<CellResult> => (pool ? pool.run(task) : runCellTask(task));
 
   const inFlight = new Map<string, Promise<void>>();
   const start = (item: { spec: CellSpec; attempt: number }): void => {
     const { spec, attempt } = item;
-    const fail = fails.get(spec.id);
-    const task: CellTask = { spec, detectorCacheDir, attempt, ...(fail ? { testFail: fail } : {}) };
+    const task: CellTask = { spec, detectorCacheDir, attempt, plugins: loaded.plugins };
     const c0 = performance.now();
     const p = runTask(task)
       .then(

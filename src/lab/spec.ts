@@ -10,16 +10,21 @@
  *     "defenders": ["rf", "rule-mas"],
  *     "seeds": [1, 2],
  *     "budget": { "rounds": 1, "trainEpisodes": 3, "evalEpisodes": 3, "detectorEpisodes": 3 },
- *     "profiles": { "quick": { "description": "...", "budget": { "trainEpisodes": 2 }, "seeds": [1, 2] } }
+ *     "profiles": { "quick": { "description": "...", "budget": { "trainEpisodes": 2 }, "seeds": [1, 2] } },
+ *     "plugins": ["./my-attacker.mjs"]
  *   }
  *
  * A scenario is a preset name, a path (relative to the spec file, else to the working directory) or a
  * generated network (`generate`: hosts and seed; the runner writes it into the run directory so the run
  * stays self-describing). Bad input throws a one-line CyrangeError `file: json.path: what was expected`.
+ * Plugins (paths relative to the spec file, or package names) are imported before the spec is
+ * validated, so the kinds they register are valid attackers and defenders; the runner's worker threads
+ * import the same resolved modules before they run a cell.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { loadPlugins, resolvePlugins } from '../shared/plugins.js';
 import { z } from 'zod';
 import { CyrangeError } from '../shared/errors.js';
 import { schemaError } from '../shared/schema-errors.js';
@@ -37,7 +42,7 @@ const kindOf = <E>(reg: Registry<E>) =>
     if (!reg.has(k)) ctx.addIssue({ code: 'custom', message: `unknown ${reg.role} kind "${k}" (known: ${reg.kinds().join(', ')})` });
   });
 
-const budgetSchema = z.strictObject({
+export const budgetSchema = z.strictObject({
   rounds: count(0),
   trainEpisodes: count(0),
   evalEpisodes: count(1),
@@ -65,17 +70,26 @@ const profileSchema = z.strictObject({
   scenarios: z.array(scenarioEntry).min(1).optional(),
 });
 
-export const experimentSchema = z.strictObject({
-  $schema: z.string().optional(),
-  name,
-  description: z.string().optional(),
-  scenarios: z.array(scenarioEntry).min(1),
-  attackers: z.array(kindOf(attackerRegistry)).min(1),
-  defenders: z.array(kindOf(defenseRegistry)).min(1),
-  seeds,
-  budget: budgetSchema,
-  profiles: z.record(name, profileSchema).optional(),
-});
+const pluginList = z.array(z.string().min(1));
+
+const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodType<string>) =>
+  z.strictObject({
+    $schema: z.string().optional(),
+    name,
+    description: z.string().optional(),
+    scenarios: z.array(scenarioEntry).min(1),
+    attackers: z.array(attackerKind).min(1),
+    defenders: z.array(defenderKind).min(1),
+    seeds,
+    budget: budgetSchema,
+    profiles: z.record(name, profileSchema).optional(),
+    plugins: pluginList.optional(),
+  });
+
+/** An experiment spec; its kinds must be registered when it is parsed (plugins load first). */
+export const experimentSchema = experimentObject(kindOf(attackerRegistry), kindOf(defenseRegistry));
+/** A spec as stored in a run's manifest: kinds are not checked (a report needs no plugins loaded). */
+export const storedExperimentSchema = experimentObject(z.string(), z.string());
 
 export type ExperimentSpec = z.output<typeof experimentSchema>;
 export type ScenarioEntry = ExperimentSpec['scenarios'][number];
@@ -88,6 +102,8 @@ export interface LoadedSpec {
   source: string;
   /** Directory that relative scenario paths are resolved against (the spec file's), else the cwd. */
   baseDir: string;
+  /** Resolved plugin modules (the caller's, then the spec's), imported before parsing; workers import them too. */
+  plugins: string[];
 }
 
 /** The grid after applying a profile: what the runner will execute. */
@@ -101,8 +117,12 @@ export interface ExperimentPlan {
   budget: CellBudget;
 }
 
-/** Validate a parsed JSON value as an experiment spec; `source` names the file in errors. */
-export function parseExperimentSpec(value: unknown, source: string, baseDir = process.cwd()): LoadedSpec {
+/**
+ * Validate a parsed JSON value as an experiment spec; `source` names the file in errors. Plugin kinds
+ * must be registered already: `plugins` (resolved specifiers) are recorded for the workers, not loaded
+ * here. Use `prepareExperimentSpec` or `loadExperimentSpec` to load a spec's own plugins first.
+ */
+export function parseExperimentSpec(value: unknown, source: string, baseDir = process.cwd(), plugins: readonly string[] = []): LoadedSpec {
   const r = experimentSchema.safeParse(value);
   if (!r.success) throw schemaError(source, r.error, 'expected a scenario preset name or path (string) or { "name", "generate": { "hosts", "seed" } }');
   const s = r.data;
@@ -122,11 +142,26 @@ export function parseExperimentSpec(value: unknown, source: string, baseDir = pr
     if (prof.seeds) dup(prof.seeds, String, `profiles.${p}.seeds`);
     if (prof.scenarios) dup(prof.scenarios, scenarioName, `profiles.${p}.scenarios`);
   }
-  return { spec: s, source, baseDir };
+  return { spec: s, source, baseDir, plugins: [...new Set(plugins)] };
 }
 
-/** Read and validate an experiment spec file. */
-export function loadExperimentSpec(file: string): LoadedSpec {
+export interface SpecOptions {
+  /** Plugin modules from the caller (e.g. `--plugin` flags), resolved with `resolvePlugins`; loaded before the spec's own. */
+  plugins?: readonly string[];
+}
+
+/** Load the caller's and the spec's plugins (paths relative to `baseDir`), then validate the spec. */
+export async function prepareExperimentSpec(value: unknown, source: string, baseDir = process.cwd(), opts: SpecOptions = {}): Promise<LoadedSpec> {
+  const pre = z.looseObject({ plugins: pluginList.optional() }).safeParse(value);
+  if (!pre.success) throw schemaError(source, pre.error);
+  const own = resolvePlugins(pre.data.plugins ?? [], baseDir, `${source}: plugins`);
+  await loadPlugins(opts.plugins ?? [], 'plugin');
+  await loadPlugins(own, `${source}: plugins`);
+  return parseExperimentSpec(value, source, baseDir, [...(opts.plugins ?? []), ...own]);
+}
+
+/** Read an experiment spec file, load its plugins (and the caller's), and validate it. */
+export async function loadExperimentSpec(file: string, opts: SpecOptions = {}): Promise<LoadedSpec> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -139,7 +174,7 @@ export function loadExperimentSpec(file: string): LoadedSpec {
   } catch (e) {
     throw new CyrangeError(`${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  return parseExperimentSpec(json, file, dirname(resolve(file)));
+  return prepareExperimentSpec(json, file, dirname(resolve(file)), opts);
 }
 
 /** The name a scenario entry has in cell ids and tables. */

@@ -1,9 +1,10 @@
 /**
  * Descriptive and inferential statistics for the report tables.
  *
- * Descriptives (mean, variance, quantiles, CIs) are computed here; distribution functions and the two
- * hypothesis tests come from @stdlib (`stats-ttest2`, `stats-anova1`, `stats-base-dists-t-quantile`),
- * so p-values rest on a maintained numerical library rather than a hand-rolled incomplete beta.
+ * Descriptives (mean, variance, quantiles, CIs), the Holm adjustment and detection scores are here; the
+ * t quantile comes from @stdlib (`stats-base-dists-t-quantile`). The tests and intervals of the lab's
+ * seed-unit inference have their own files: paired-tests.ts, trend.ts, bootstrap.ts, kaplan-meier.ts,
+ * verdict.ts (distribution functions in distributions.ts, from @stdlib).
  *
  * Degenerate-input policy (nothing here throws on *data*):
  * - empty input -> NaN statistics;
@@ -12,8 +13,6 @@
  * - non-finite values (NaN, +-Infinity) anywhere in a test's input -> all-NaN result.
  * Programmer errors (a quantile level outside [0, 1], negative or fractional counts) throw RangeError.
  */
-import ttest2 from '@stdlib/stats-ttest2';
-import anova1 from '@stdlib/stats-anova1';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 // ---------------------------------------------------------------------------------------------
@@ -110,84 +109,8 @@ export function ci95(values: readonly number[]): ConfidenceInterval {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hypothesis tests
+// Multiple testing
 // ---------------------------------------------------------------------------------------------
-
-export interface WelchResult {
-  /** (mean(a) - mean(b)) / sqrt(s_a^2/n_a + s_b^2/n_b) */
-  t: number;
-  /** Welch–Satterthwaite degrees of freedom (non-integer). */
-  df: number;
-  /** Two-sided p-value. */
-  pValue: number;
-}
-
-function allFinite(values: readonly number[]): boolean {
-  for (const v of values) if (!Number.isFinite(v)) return false;
-  return true;
-}
-
-const NAN_WELCH: WelchResult = Object.freeze({ t: NaN, df: NaN, pValue: NaN });
-
-/**
- * Welch's unequal-variance two-sample t-test, two-sided (p-value from @stdlib/stats-ttest2).
- * Returns all-NaN (never throws) when either sample has fewer than 2 values, contains a non-finite
- * value, or both samples have zero variance (the standard error is 0 and df is 0/0). One constant
- * sample is fine: df then comes from the other sample alone.
- */
-export function welchTTest(a: readonly number[], b: readonly number[]): WelchResult {
-  if (a.length < 2 || b.length < 2 || !allFinite(a) || !allFinite(b)) return { ...NAN_WELCH };
-  const va = variance(a);
-  const vb = variance(b);
-  if (va === 0 && vb === 0) return { ...NAN_WELCH };
-  const r = ttest2([...a], [...b], { variance: 'unequal', alternative: 'two-sided' });
-  return { t: r.statistic, df: r.df, pValue: r.pValue };
-}
-
-export interface AnovaResult {
-  F: number;
-  dfBetween: number;
-  dfWithin: number;
-  /** Upper-tail F probability. Computed as 1 - cdf by @stdlib, so it bottoms out at ~1e-16 (0 below). */
-  pValue: number;
-}
-
-/**
- * One-way ANOVA (equal variances assumed) across groups; F and p from @stdlib/stats-anova1.
- * Empty groups are dropped (they carry no information) before counting degrees of freedom.
- * Returns NaN F/p (never throws) with fewer than 2 non-empty groups, no within-group degrees of freedom
- * (every group has one value), non-finite input, or zero within-group variance (F is then
- * +Infinity if the group means differ, NaN if not; p is NaN either way).
- */
-export function anovaOneWay(groups: readonly (readonly number[])[]): AnovaResult {
-  const kept = groups.filter((g) => g.length > 0);
-  const k = kept.length;
-  const N = kept.reduce((s, g) => s + g.length, 0);
-  const dfBetween = k - 1;
-  const dfWithin = N - k;
-  if (k < 2 || dfWithin < 1 || !kept.every(allFinite)) return { F: NaN, dfBetween, dfWithin, pValue: NaN };
-
-  let ssWithin = 0;
-  let ssBetween = 0;
-  const grand = mean(kept.flat());
-  for (const g of kept) {
-    const m = mean(g);
-    for (const v of g) ssWithin += (v - m) * (v - m);
-    ssBetween += g.length * (m - grand) * (m - grand);
-  }
-  if (ssWithin === 0) return { F: ssBetween > 0 ? Infinity : NaN, dfBetween, dfWithin, pValue: NaN };
-
-  const x: number[] = [];
-  const factor: string[] = [];
-  kept.forEach((g, i) => {
-    for (const v of g) {
-      x.push(v);
-      factor.push(`g${i}`);
-    }
-  });
-  const r = anova1(x, factor);
-  return { F: r.statistic, dfBetween: r.treatment.df, dfWithin: r.error.df, pValue: r.pValue };
-}
 
 /**
  * Holm–Bonferroni step-down adjustment of a family of p-values (returned in input order, capped at 1).
