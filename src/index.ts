@@ -58,7 +58,7 @@ export { DefenderTeam, type TeamConfig, type WindowScorer } from './defenders/te
 export { loadRules, RuleScorer } from './defenders/rules.js';
 export { collectTelemetry } from './train/collect.js';
 export { loadFlowCsv, detectFormat, type FlowDataset } from './detectors/datasets.js';
-export { episodeMetrics, DetectionRecorder, type EpisodeMetrics } from './range/metrics.js';
+export { episodeMetrics, incidentsOf, DetectionRecorder, type EpisodeMetrics, type Incident } from './range/metrics.js';
 
 // Co-training and experiments.
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';
@@ -70,7 +70,7 @@ export { runExperiment, progressPrinter, type RunOptions, type RunSummary, type 
 export { writeReport, type ReportOutcome } from './lab/report.js';
 export { computeResults } from './lab/results.js';
 export { evaluateClaims, CLAIMS } from './lab/claims.js';
-export { METRICS, type MetricDef, type IncidentTimes, type EpisodeRecord } from './lab/metric-table.js';
+export { METRICS, type MetricDef, type EpisodeRecord } from './lab/metric-table.js';
 export { writeTrainReport } from './lab/train-report.js';
 export { reproduce, reproduceText, type ReproduceOptions } from './lab/reproduce.js';
 export { REFERENCE } from './lab/paper.js';

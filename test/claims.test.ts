@@ -2,6 +2,7 @@
  * Claim verdicts on hand-made result sets (one per outcome), and the seed-unit aggregation of a
  * hand-made run directory: censored times kept, pairing over seeds, every number with its n.
  */
+import { metricDef } from '../src/lab/metric-table.js';
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,12 +133,21 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const scores = { rows: 10, tp: 1, fp: 1, fn: 1, tn: 7, precision: 0.5, recall: 0.5, f1: 0.5, fpr: 0.125 };
 
-/** An episode: detected at `det` (or never), responded at det + lat (or never), in an episode of `duration` s. */
+/** An episode with one incident from t = 0: detected at `det` (or never), responded at det + lat (or never), in an episode of `duration` s. */
 function episode(seed: number, duration: number, det: number | null, lat: number | null) {
+  const contain = det !== null && lat !== null ? det + lat : null;
+  const incident = {
+    agent: 'attacker_0', host: 1, start: 0, end: duration, gained: 0, reentry: false, regained: false,
+    timeToDetect: det === null ? { time: duration, event: false } : { time: det, event: true },
+    responseLatency: det === null ? null : lat === null ? { time: duration - det, event: false } : { time: lat, event: true },
+    timeToContain: contain === null ? { time: duration, event: false } : { time: contain, event: true },
+    timeToEradicate: { time: duration, event: false },
+  };
   return {
-    seed, outcome: 'timeout', duration, steps: 100, attackerSuccess: 0, timeToObjective: null, firstMaliciousAction: 0,
-    detectionTime: det, detectionLatency: det, responseLatency: lat, timeToContainment: lat === null || det === null ? null : det + lat,
-    compromiseRate: 0.1, chainLength: 1, healthyResponses: 0, healthyResponseCost: 0, detection: det === null ? { ...scores, tp: 0, f1: 0 } : scores,
+    seed, outcome: 'timeout', duration, steps: 100, defenderReturn: -1, returnParts: { damage: 1, exfiltration: 0, business: 0 }, healthyHostCost: 0,
+    attackerSuccess: 0, timeToObjective: null, firstMaliciousAction: 0, compromiseRate: 0.1, chainLength: 1, reentries: 0, incidents: [incident],
+    healthyResponses: 0, detection: det === null ? { ...scores, tp: 0, f1: 0 } : scores,
+    detectionLatency: det, responseLatency: lat, timeToContainment: contain, healthyResponseCost: 0,
   };
 }
 
@@ -183,11 +193,12 @@ describe('seed-unit aggregation of a run directory', () => {
     expect(g.metrics.responseLatency).toMatchObject({ mean: 50, n: 3, observations: 3, km: { median: null, censoredShare: 1, n: 3 } });
     // time to detect: the undetected episode is censored at its end (60 s), not dropped
     expect(res.units.find((u) => u.defender === 'slow' && u.seed === 1)!.values.timeToDetect).toMatchObject({ n: 2, censoredShare: 0.5 });
-    // every group metric has n and a bootstrap interval inside [0, horizon]
+    // every group metric has n and a bootstrap interval inside its range (times: inside [0, horizon])
     for (const gr of res.groups)
       for (const [k, s] of Object.entries(gr.metrics)) {
         expect(s.n, k).toBe(3);
-        if (s.ciLow !== null) expect(s.ciLow, k).toBeGreaterThanOrEqual(0);
+        if (s.ciLow !== null) expect(s.ciLow, k).toBeGreaterThanOrEqual(metricDef(k).range[0]);
+        if (s.ciHigh !== null) expect(s.ciHigh, k).toBeLessThanOrEqual(metricDef(k).range[1]);
         if (k === 'responseLatency' && s.ciHigh !== null) expect(s.ciHigh).toBeLessThanOrEqual(50);
       }
     expect(res.claims).toHaveLength(3); // one attacker; no paper defences in this run

@@ -122,7 +122,7 @@ describe('defences', () => {
           expect(m.outcome).toBe('exfiltration');
           expect(p.business).toBe(0);
           expect(m.detection.f1).toBe(0);
-          expect(m.incidents.every((i) => i.timeToDetect.censored)).toBe(true);
+          expect(m.incidents.every((i) => !i.timeToDetect.event)).toBe(true);
         }
       }
       if (kind !== 'none') expect(responses).toBeGreaterThan(0);

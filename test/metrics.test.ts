@@ -33,9 +33,9 @@ describe('incidents', () => {
     const [inc, ...rest] = incidentsOf(ev, 900);
     expect(rest).toEqual([]);
     expect(inc).toMatchObject({ host: 3, start: 10, gained: 15, end: 31.4, reentry: false, regained: false });
-    expect(inc!.timeToDetect.censored).toBe(false);
+    expect(inc!.timeToDetect.event).toBe(true);
     expect(inc!.timeToDetect.time).toBeCloseTo(7.2, 9);
-    expect(inc!.responseLatency!.censored).toBe(false);
+    expect(inc!.responseLatency!.event).toBe(true);
     expect(inc!.responseLatency!.time).toBeCloseTo(2.2, 9);
     expect(inc!.timeToContain.time).toBeCloseTo(11.4, 9);
     expect(inc!.timeToEradicate.time).toBeCloseTo(21.4, 9);
@@ -43,16 +43,16 @@ describe('incidents', () => {
 
   it('never detected: every time is censored at the episode end, none is dropped', () => {
     const [inc] = incidentsOf([attack(5, 9, 'exploit', 1), compromise(9, 1)], 120);
-    expect(inc!.timeToDetect).toEqual({ time: 115, censored: true });
+    expect(inc!.timeToDetect).toEqual({ time: 115, event: false });
     expect(inc!.responseLatency).toBeNull();
-    expect(inc!.timeToContain).toEqual({ time: 115, censored: true });
-    expect(inc!.timeToEradicate).toEqual({ time: 115, censored: true });
+    expect(inc!.timeToContain).toEqual({ time: 115, event: false });
+    expect(inc!.timeToEradicate).toEqual({ time: 115, event: false });
   });
 
   it('detected but never answered: response latency is censored from the first alert', () => {
     const [inc] = incidentsOf([attack(0, 4, 'exploit', 2), compromise(4, 2), alert(6, 2), response(8, 2, 'blockSource')], 100);
-    expect(inc!.timeToDetect).toEqual({ time: 6, censored: false });
-    expect(inc!.responseLatency).toEqual({ time: 94, censored: true });
+    expect(inc!.timeToDetect).toEqual({ time: 6, event: true });
+    expect(inc!.responseLatency).toEqual({ time: 94, event: false });
   });
 
   it('response latency runs from the alert of the case that was answered (a dismissed case alerted earlier)', () => {
@@ -66,8 +66,8 @@ describe('incidents', () => {
     const incs = incidentsOf(ev, 200);
     expect(incs).toHaveLength(1);
     expect(incs[0]).toMatchObject({ regained: true, end: 200 });
-    expect(incs[0]!.timeToContain).toEqual({ time: 8, censored: false });
-    expect(incs[0]!.timeToEradicate).toEqual({ time: 200, censored: true });
+    expect(incs[0]!.timeToContain).toEqual({ time: 8, event: true });
+    expect(incs[0]!.timeToEradicate).toEqual({ time: 200, event: false });
   });
 
   it('eradicated then re-entered: two incidents, the first regained, the second a re-entry with its own start', () => {
@@ -77,9 +77,9 @@ describe('incidents', () => {
     ];
     const [a, b] = incidentsOf(ev, 300);
     expect(a).toMatchObject({ start: 0, end: 16, regained: true, reentry: false });
-    expect(a!.timeToDetect).toEqual({ time: 16, censored: true });
+    expect(a!.timeToDetect).toEqual({ time: 16, event: false });
     expect(b).toMatchObject({ start: 80, gained: 86, end: 300, reentry: true, regained: false });
-    expect(b!.timeToDetect).toEqual({ time: 10, censored: false });
+    expect(b!.timeToDetect).toEqual({ time: 10, event: true });
   });
 
   it('an attempt that never gained a foothold is no incident; escalation stays in the same incident', () => {

@@ -10,7 +10,7 @@ import { NoopDefender, ScriptedAttacker } from '../src/range/baselines.js';
 import { PRIV_ROOT } from '../src/range/network.js';
 import { episodeMetrics, incidentsOf } from '../src/range/metrics.js';
 import { createDefense } from '../src/defenders/registry.js';
-import { pairedT } from './paired.js';
+import { pairedTTest } from '../src/shared/paired-tests.js';
 
 /** A scripted attacker until `until` returns true, then waits (to freeze the state for a check). */
 function attackerUntil(stop: (env: RangeEnv) => boolean): Policy {
@@ -55,8 +55,8 @@ describe('containment is not the end', () => {
     expect(contained).toMatchObject({ host: target, reason: 'isolated' });
     // The incident is contained but not eradicated: its eradication time is censored at the episode end.
     const inc = incidentsOf(r.events, r.duration).find((i) => i.host === target)!;
-    expect(inc.timeToContain.censored).toBe(false);
-    expect(inc.timeToEradicate).toEqual({ time: r.duration - inc.start, censored: true });
+    expect(inc.timeToContain.event).toBe(true);
+    expect(inc.timeToEradicate).toEqual({ time: r.duration - inc.start, event: false });
   });
 
   it('restoring an isolated host that was not eradicated gives the implant back', () => {
@@ -204,7 +204,7 @@ describe('the defence pipeline takes time', () => {
           expect(before.every((a) => a.t < e.t)).toBe(true);
         }
         for (const inc of episodeMetrics(env, r, defense.recorder).incidents) {
-          if (inc.responseLatency && !inc.responseLatency.censored) expect(inc.responseLatency.time).toBeGreaterThan(0);
+          if (inc.responseLatency && inc.responseLatency.event) expect(inc.responseLatency.time).toBeGreaterThan(0);
         }
       }
       expect(responses).toBeGreaterThan(0);
@@ -228,9 +228,9 @@ describe('defender return: the sanity rows order as they must', () => {
       const oracle = await returns('oracle', stealthy);
       for (const other of ['flag-all', 'none']) {
         const o = await returns(other, stealthy);
-        const t = pairedT(oracle, o);
+        const t = pairedTTest(oracle, o);
         expect(t.meanDiff).toBeGreaterThan(0);
-        expect(t.significantAt(0.01)).toBe(true);
+        expect(t.pValue).toBeLessThan(0.01);
       }
     }
   });

@@ -15,15 +15,8 @@
 import type { CensoredTime } from '../shared/kaplan-meier.js';
 import type { StoredEpisode } from './run-format.js';
 
-/** Per-incident times with their censoring (range v2 fills these; a missing field means "not measured"). */
-export interface IncidentTimes {
-  timeToDetect?: CensoredTime | null;
-  responseLatency?: CensoredTime | null;
-  timeToContain?: CensoredTime | null;
-  timeToEradicate?: CensoredTime | null;
-}
-
-export type EpisodeRecord = StoredEpisode & { incidents?: readonly IncidentTimes[] };
+export type EpisodeRecord = StoredEpisode;
+type IncidentField = 'timeToDetect' | 'responseLatency' | 'timeToContain' | 'timeToEradicate';
 
 interface MetricBase {
   key: string;
@@ -48,33 +41,35 @@ const finite = (v: number | null | undefined): number | null => (typeof v === 'n
 const NON_NEG: readonly [number, number] = [0, Infinity];
 const SHARE: readonly [number, number] = [0, 1];
 
-/** A time from `start` that ended at `start + elapsed`, or is censored at the episode's end. */
-function sinceStart(m: EpisodeRecord, start: number | null, elapsed: number | null): CensoredTime[] {
-  if (start === null) return []; // the clock never started (no attack, no detection): nothing to time
-  return elapsed !== null ? [{ time: Math.max(0, elapsed), event: true }] : [{ time: Math.max(0, m.duration - start), event: false }];
+/** The incidents' times for `field` (an incident without that time, e.g. no alert for a response latency, has none). */
+function perIncident(field: IncidentField): (m: EpisodeRecord) => CensoredTime[] {
+  return (m) => m.incidents.flatMap((i) => (i[field] ? [i[field]!] : []));
 }
 
-/** The incidents' times for `field` when the record has incidents, else the episode-level fallback. */
-function perIncident(field: keyof IncidentTimes, fallback: (m: EpisodeRecord) => CensoredTime[]): (m: EpisodeRecord) => CensoredTime[] {
-  return (m) => (m.incidents ? m.incidents.flatMap((i) => (i[field] ? [i[field]!] : [])) : fallback(m));
-}
+/** The episode's time to objective, censored at the episode's end when the attacker did not get there. */
+const objective = (m: EpisodeRecord): CensoredTime[] => [m.timeToObjective !== null ? { time: m.timeToObjective, event: true } : { time: m.duration, event: false }];
 
 const mean = (key: string, label: string, unit: string, scale: number, digits: number, range: readonly [number, number], episode: MeanMetric['episode']): MeanMetric => ({ kind: 'mean', key, label, unit, scale, digits, range, episode });
 const censored = (key: string, label: string, episode: CensoredMetric['episode']): CensoredMetric => ({ kind: 'censored', key, label, unit: 's', scale: 1, digits: 1, range: NON_NEG, episode });
 
 export const METRICS: readonly MetricDef[] = [
-  censored('responseLatency', 'Response latency', perIncident('responseLatency', (m) => sinceStart(m, m.detectionTime, m.responseLatency))),
-  censored('timeToDetect', 'Time to detect', perIncident('timeToDetect', (m) => sinceStart(m, m.firstMaliciousAction, m.detectionLatency))),
-  censored('timeToContain', 'Time to containment', perIncident('timeToContain', (m) => sinceStart(m, m.firstMaliciousAction, m.timeToContainment))),
-  censored('timeToObjective', 'Attacker time to objective', (m) => sinceStart(m, 0, m.timeToObjective)),
+  censored('responseLatency', 'Response latency', perIncident('responseLatency')),
+  censored('timeToDetect', 'Time to detect', perIncident('timeToDetect')),
+  censored('timeToContain', 'Time to containment', perIncident('timeToContain')),
+  censored('timeToEradicate', 'Time to eradication', perIncident('timeToEradicate')),
+  censored('timeToObjective', 'Attacker time to objective', objective),
+  mean('defenderReturn', 'Defender return', 'units', 1, 1, [-Infinity, 0], (m) => finite(m.defenderReturn)),
+  mean('damage', 'Damage (return part)', 'units', 1, 1, NON_NEG, (m) => finite(m.returnParts.damage)),
+  mean('businessCost', 'Business cost (return part)', 'units', 1, 1, NON_NEG, (m) => finite(m.returnParts.business)),
+  mean('healthyHostCost', 'Healthy-host cost', 'units', 1, 1, NON_NEG, (m) => finite(m.healthyHostCost)),
   mean('f1', 'Detection F1', '%', 100, 1, SHARE, (m) => finite(m.detection.f1)),
   mean('precision', 'Detection precision', '%', 100, 1, SHARE, (m) => finite(m.detection.precision)),
   mean('recall', 'Detection recall', '%', 100, 1, SHARE, (m) => finite(m.detection.recall)),
   mean('fpr', 'False-positive rate', '%', 100, 2, SHARE, (m) => finite(m.detection.fpr)),
   mean('attackerSuccess', 'Attacker success', '%', 100, 1, SHARE, (m) => finite(m.attackerSuccess)),
   mean('compromiseRate', 'Compromise rate', '%', 100, 1, SHARE, (m) => finite(m.compromiseRate)),
+  mean('reentries', 'Re-entries', 'per episode', 1, 2, NON_NEG, (m) => finite(m.reentries)),
   mean('chainLength', 'Attack chain length', 'hosts', 1, 2, NON_NEG, (m) => finite(m.chainLength)),
-  mean('healthyResponseCost', 'Cost of responses to healthy hosts', 'cost units', 1, 2, NON_NEG, (m) => finite(m.healthyResponseCost)),
 ];
 
 export function metricDef(key: string): MetricDef {

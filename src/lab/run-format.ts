@@ -47,23 +47,42 @@ export const cellSpecSchema = z.object({
  * JSON has no NaN, so undefined detection ratios are stored as null. Fields the lab does not read pass
  * through unchecked.
  */
+const censoredTimeSchema = z.strictObject({ time: num, event: z.boolean() });
+const incidentSchema = z.looseObject({
+  agent: z.string(),
+  host: int,
+  start: num,
+  end: num,
+  gained: num,
+  reentry: z.boolean(),
+  timeToDetect: censoredTimeSchema,
+  responseLatency: censoredTimeSchema.nullable(),
+  timeToContain: censoredTimeSchema,
+  timeToEradicate: censoredTimeSchema,
+  regained: z.boolean(),
+});
+
 export const storedEpisodeSchema = z.looseObject({
   seed: int,
   outcome: z.string(),
   duration: num,
   steps: int,
+  defenderReturn: num,
+  returnParts: z.strictObject({ damage: num, exfiltration: num, business: num }),
+  healthyHostCost: num,
   attackerSuccess: num,
   timeToObjective: numOrNull,
   firstMaliciousAction: numOrNull,
-  detectionTime: numOrNull,
+  compromiseRate: num,
+  chainLength: num,
+  reentries: int,
+  incidents: z.array(incidentSchema),
+  healthyResponses: num,
+  detection: z.looseObject({ rows: int, tp: num, fp: num, fn: num, tn: num, precision: numOrNull, recall: numOrNull, f1: numOrNull, fpr: numOrNull }),
   detectionLatency: numOrNull,
   responseLatency: numOrNull,
   timeToContainment: numOrNull,
-  compromiseRate: num,
-  chainLength: num,
-  healthyResponses: num,
   healthyResponseCost: num,
-  detection: z.looseObject({ rows: int, tp: num, fp: num, fn: num, tn: num, precision: numOrNull, recall: numOrNull, f1: numOrNull, fpr: numOrNull }),
 });
 export type StoredEpisode = z.output<typeof storedEpisodeSchema>;
 // Every field of EpisodeMetrics is in the stored schema (a new field fails to compile here until it is).

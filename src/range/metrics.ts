@@ -17,8 +17,8 @@
  *   removed; time to eradicate: incident start to its removal;
  * - regained: the foothold came back after it was contained (its host reconnected with the implant) or
  *   eradicated (the attacker re-entered the host later in the episode).
- * Times not reached by the episode's end are censored there: `{ time, censored: true }` with the time
- * observed so far. Nothing is dropped; summaries use Kaplan-Meier estimates (the lab).
+ * Times not reached by the episode's end are censored there: `{ time, event: false }` with the time
+ * observed so far (`event: true`: it happened at `time`). Nothing is dropped; summaries use Kaplan-Meier estimates (the lab).
  *
  * Per episode:
  * - defender return: minus (damage + exfiltration loss + business cost), weights in the scenario
@@ -33,6 +33,7 @@
  * - detection precision / recall / F1 / FPR per host-window: positive when the window's traced label is an
  *   attack stage (the attack left telemetry), predicted positive when the defence flagged it.
  */
+import type { CensoredTime } from '../shared/kaplan-meier.js';
 import { scoreDetections, type DetectionScores } from '../shared/stats.js';
 import type { EpisodeResult } from './agent.js';
 import type { RangeEnv } from './env.js';
@@ -56,11 +57,7 @@ export class DetectionRecorder {
   }
 }
 
-/** A duration that may be censored: `censored` means the event had not happened by `time`. */
-export interface CensoredTime {
-  time: number;
-  censored: boolean;
-}
+export type { CensoredTime };
 
 export interface Incident {
   agent: string;
@@ -143,7 +140,7 @@ export function incidentsOf(events: readonly RangeEvent[], endTime: number): Inc
   const finish = (key: string, o: NonNullable<ReturnType<typeof open.get>>, end: number): void => {
     const inc = o.inc;
     inc.end = end;
-    const since = (t: number | null): CensoredTime => (t === null ? { time: end - inc.start, censored: true } : { time: t - inc.start, censored: false });
+    const since = (t: number | null): CensoredTime => (t === null ? { time: end - inc.start, event: false } : { time: t - inc.start, event: true });
     // The first alert on the host during the incident, and the first containing response after it.
     const alerts = (alertsByHost.get(inc.host) ?? []).filter((t) => t >= inc.start && t <= end);
     const alert = alerts[0] ?? null;
@@ -151,10 +148,10 @@ export function incidentsOf(events: readonly RangeEvent[], endTime: number): Inc
     if (alert !== null) {
       // The response serves the case opened by the last alert before it (each alert opens a case).
       const resp = (responsesByHost.get(inc.host) ?? []).find((t) => t > alert && t <= end) ?? null;
-      if (resp === null) inc.responseLatency = { time: end - alert, censored: true };
+      if (resp === null) inc.responseLatency = { time: end - alert, event: false };
       else {
         const trigger = alerts.filter((t) => t < resp).pop()!;
-        inc.responseLatency = { time: resp - trigger, censored: false };
+        inc.responseLatency = { time: resp - trigger, event: true };
       }
     }
     inc.timeToContain = since(o.contained);
@@ -186,7 +183,7 @@ export function incidentsOf(events: readonly RangeEvent[], endTime: number): Inc
         if (before?.length) before[before.length - 1]!.regained = true;
         const inc: Incident = {
           agent: e.agent, host: e.host, start, end: endTime, gained: e.t, reentry: e.reentry === true,
-          timeToDetect: { time: 0, censored: true }, responseLatency: null, timeToContain: { time: 0, censored: true }, timeToEradicate: { time: 0, censored: true }, regained: false,
+          timeToDetect: { time: 0, event: false }, responseLatency: null, timeToContain: { time: 0, event: false }, timeToEradicate: { time: 0, event: false }, regained: false,
         };
         open.set(key, { inc, alert: null, contained: null, response: null, lostAt: null });
         break;
@@ -261,4 +258,4 @@ export function episodeMetrics(env: RangeEnv, ep: EpisodeResult, recorder: Detec
   };
 }
 
-const observed = (t: CensoredTime | undefined): number | null => (t && !t.censored ? Math.round(t.time * 10) / 10 : null);
+const observed = (t: CensoredTime | undefined): number | null => (t && t.event ? Math.round(t.time * 10) / 10 : null);
