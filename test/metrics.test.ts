@@ -3,7 +3,7 @@
  * censored, contained-and-regained and re-entered incidents.
  */
 import { describe, expect, it } from 'vitest';
-import { incidentsOf } from '../src/range/metrics.js';
+import { attackPhases, incidentsOf } from '../src/range/metrics.js';
 import type { RangeEvent } from '../src/range/env.js';
 
 const A = 'attacker_0';
@@ -86,5 +86,17 @@ describe('incidents', () => {
     const ev = [attack(0, 4, 'exploit', 1, false), attack(4, 8, 'exploit', 2), compromise(8, 2), { ...compromise(12, 2), privilege: 'root' } as RangeEvent];
     const incs = incidentsOf(ev, 50);
     expect(incs.map((i) => i.host)).toEqual([2]);
+  });
+});
+
+describe('attack complexity score', () => {
+  it('counts the kill-chain phases with a successful action, per attacker that acted', () => {
+    const ev: RangeEvent[] = [
+      attack(0, 2, 'scanZone', null), attack(2, 3, 'scanHost', 1), attack(3, 6, 'exploit', 1, false), attack(6, 9, 'exploit', 1),
+      { t: 9, type: 'attack', agent: 'attacker_1', action: 'scanHost', host: 2, zone: null, source: null, start: 8, success: false },
+    ];
+    // attacker_0: recon and exploit; attacker_1 acted but succeeded in nothing: (2 + 0) / 2
+    expect(attackPhases(ev)).toBe(1);
+    expect(attackPhases([])).toBe(0);
   });
 });

@@ -70,6 +70,7 @@ export const METRICS: readonly MetricDef[] = [
   mean('compromiseRate', 'Compromise rate', '%', 100, 1, SHARE, (m) => finite(m.compromiseRate)),
   mean('reentries', 'Re-entries', 'per episode', 1, 2, NON_NEG, (m) => finite(m.reentries)),
   mean('chainLength', 'Attack chain length', 'hosts', 1, 2, NON_NEG, (m) => finite(m.chainLength)),
+  mean('attackPhases', 'Attack complexity score', 'phases per attack', 1, 2, [0, 5], (m) => finite(m.attackPhases)),
 ];
 
 export function metricDef(key: string): MetricDef {

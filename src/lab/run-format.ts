@@ -76,6 +76,7 @@ export const storedEpisodeSchema = z.looseObject({
   compromiseRate: num,
   chainLength: num,
   reentries: int,
+  attackPhases: num,
   incidents: z.array(incidentSchema),
   healthyResponses: num,
   detection: z.looseObject({ rows: int, tp: num, fp: num, fn: num, tn: num, precision: numOrNull, recall: numOrNull, f1: numOrNull, fpr: numOrNull }),

@@ -30,6 +30,10 @@
  *   (reconnected or re-entered) after containment;
  * - attack chain length: distinct hosts compromised before the first containing response on a host the
  *   attack held;
+ * - attack complexity score (the reference paper's): successful attack phases per attack, i.e. per
+ *   attacker that acted, the number of kill-chain phases (reconnaissance, exploitation, privilege
+ *   escalation, lateral movement, exfiltration) in which it had at least one successful action, averaged
+ *   over the episode's attackers;
  * - detection precision / recall / F1 / FPR per host-window: positive when the window's traced label is an
  *   attack stage (the attack left telemetry), predicted positive when the defence flagged it.
  */
@@ -92,6 +96,8 @@ export interface EpisodeMetrics {
   chainLength: number;
   /** Footholds regained (reconnected or re-entered) after containment. */
   reentries: number;
+  /** Attack complexity score: successful kill-chain phases per attacker (0-5). */
+  attackPhases: number;
   incidents: Incident[];
   /** Responses that started on hosts the attack had not touched at the time. */
   healthyResponses: number;
@@ -248,6 +254,7 @@ export function episodeMetrics(env: RangeEnv, ep: EpisodeResult, recorder: Detec
     compromiseRate: held.size / H,
     chainLength: beforeResponse.size,
     reentries: ev.filter((e) => e.type === 'foothold-reconnected' || (e.type === 'compromise' && e.reentry)).length,
+    attackPhases: attackPhases(ev),
     incidents,
     healthyResponses: ev.filter((e) => e.type === 'response' && e.healthy).length,
     detection: hostWindowScores(env, recorder),
@@ -259,3 +266,20 @@ export function episodeMetrics(env: RangeEnv, ep: EpisodeResult, recorder: Detec
 }
 
 const observed = (t: CensoredTime | undefined): number | null => (t && t.event ? Math.round(t.time * 10) / 10 : null);
+
+const PHASE_OF: Readonly<Record<string, string>> = { scanZone: 'recon', scanHost: 'recon', exploit: 'exploit', escalate: 'privesc', lateral: 'lateral', exfiltrate: 'exfiltration' };
+
+/** Successful kill-chain phases per attacker that acted (the attack complexity score of one episode). */
+export function attackPhases(events: readonly RangeEvent[]): number {
+  const byAgent = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (e.type !== 'attack') continue;
+    const phases = byAgent.get(e.agent) ?? new Set<string>();
+    byAgent.set(e.agent, phases);
+    if (e.success) phases.add(PHASE_OF[e.action]!);
+  }
+  if (byAgent.size === 0) return 0;
+  let total = 0;
+  for (const p of byAgent.values()) total += p.size;
+  return total / byAgent.size;
+}
