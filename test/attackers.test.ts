@@ -121,7 +121,6 @@ describe('chain task', () => {
       d.mode = 'eval';
       const ret = play(d, 999).returns[AG]!;
       const w = d.getWeights();
-      d.dispose();
       return { ret, w };
     };
     const a = run();
@@ -136,7 +135,6 @@ describe('chain task', () => {
     p.mode = 'eval';
     expect(play(p, 999).returns[AG]).toBeCloseTo(0.95, 6);
     expect(p.counters.gradientSteps).toBe(50);
-    p.dispose();
   });
 });
 
@@ -160,7 +158,6 @@ describe('action masks', () => {
           expect(mask[a]).toBe(1);
         }
       }
-      ag.dispose();
     }
   });
 
@@ -188,7 +185,6 @@ describe('action masks', () => {
       expect(y[1]).toBeCloseTo(1 + Math.pow(0.9, 2.5) * qT[aStar]!, 5);
       expect(y[2]).toBeCloseTo(1, 6);
       expect(Math.abs(y[0]! - (1 + 0.9 * qT[best]!))).toBeGreaterThan(1e-6);
-      d.dispose();
     }
   });
 
@@ -208,7 +204,6 @@ describe('action masks', () => {
     expect(Array.from(rb.done.slice(0, 4))).toEqual([0, 1, 1, 1]);
     expect([rb.obs[0], rb.nextObs[0], rb.obs[2], rb.nextObs[2]]).toEqual([0, 3, 1, 4]);
     expect(d.counters.envSteps).toBe(4);
-    d.dispose();
   });
 
   it('policy-gradient logits gradient matches finite differences and is 0 on masked logits', () => {
@@ -281,7 +276,6 @@ describe('eval mode and persistence', () => {
       ag.endEpisode();
       expect(Array.from(ag.getWeights())).toEqual(Array.from(before));
       expect(ag.counters).toEqual(counters);
-      ag.dispose();
     }
   });
 
@@ -306,8 +300,6 @@ describe('eval mode and persistence', () => {
         expect(back.act(obs, { mask })).toBe(ag.act(obs, { mask }));
       }
       expect(play(back, 5).returns[AG]).toBe(play(ag, 5).returns[AG]);
-      back.dispose();
-      ag.dispose();
     }
     const file = join(dir, 'dqn', 'agent.json');
     const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
@@ -331,7 +323,6 @@ describe('registry', () => {
       const p = await createAttacker(k, { env, seed: 1, hyperparameters: {} });
       const r = runEpisode(env, { [env.attackerIds[0]!]: p }, 3);
       expect(['exfiltration', 'contained', 'timeout']).toContain(r.outcome);
-      (p as Partial<LearningAttacker>).dispose?.();
     }
     await expect(createAttacker('dqnn', { source: 'exp.json: attackers[0].kind' })).rejects.toThrow(/exp\.json: attackers\[0\]\.kind: unknown attacker kind "dqnn"/);
     await expect(createAttacker('dqn', { env, hyperparameters: { gama: 1 } as object })).rejects.toThrow(CyrangeError);
@@ -342,8 +333,6 @@ describe('registry', () => {
     const back = await DqnAttacker.load(join(dir, 'inf'));
     expect(back.config.maxGradNorm).toBe(Infinity);
     expect(back.config.hidden).toEqual([8]);
-    inf.dispose();
-    back.dispose();
   });
 });
 
@@ -377,7 +366,6 @@ describe('rollouts', () => {
     } finally {
       await one.close();
       await two.close();
-      d.dispose();
     }
   });
 });
@@ -402,7 +390,6 @@ describe('range', () => {
     const learned = successRate(dqn, 20);
     const random = successRate(new RandomAttacker(), 20);
     expect(learned).toBeGreaterThan(random);
-    dqn.dispose();
   });
 });
 

@@ -13,7 +13,6 @@ describe('co-training', () => {
   it('records every round field, and the same seed gives the same records', async () => {
     const run = async (): Promise<unknown[]> => {
       const r = await coTrain({ scenario: loadScenario('small'), attacker: 'dqn', defender: 'rule-mas', rounds: 2, trainEpisodes: 2, evalEpisodes: 2, detectorEpisodes: 2, demoEpisodes: 3, seed: 4 });
-      (r.attacker as { dispose?: () => void }).dispose?.();
       return r.rounds.map(({ wallSeconds, stepsPerSecond, gradientStepsPerSecond, ...rest }) => rest);
     };
     const a = await run();
@@ -34,7 +33,6 @@ describe('parallel co-training rollouts', () => {
   it('training episodes on worker threads give the same rounds whatever the number of workers', async () => {
     const run = async (workers: number): Promise<unknown[]> => {
       const r = await coTrain({ scenario: loadScenario('small'), attacker: 'dqn', defender: 'rf', rounds: 1, trainEpisodes: 3, evalEpisodes: 2, detectorEpisodes: 2, demoEpisodes: 2, seed: 6, workers, detectorOptions: { rf: { nTrees: 10, workers: 1 } } });
-      (r.attacker as { dispose?: () => void }).dispose?.();
       return r.rounds.map(({ wallSeconds, stepsPerSecond, gradientStepsPerSecond, ...rest }) => rest);
     };
     const two = await run(2);
@@ -45,7 +43,6 @@ describe('parallel co-training rollouts', () => {
 
   it('policy gradient gets one update per episodesPerUpdate episodes, as online', async () => {
     const r = await coTrain({ scenario: loadScenario('small'), attacker: 'pg', defender: 'none', rounds: 1, trainEpisodes: 5, evalEpisodes: 1, detectorEpisodes: 1, demoEpisodes: 0, seed: 3, workers: 2, attackerHyperparameters: { episodesPerUpdate: 2 } });
-    (r.attacker as { dispose?: () => void }).dispose?.();
     expect(r.rounds[0]!.trainEpisodes).toBe(5);
     expect(r.rounds[0]!.gradientSteps).toBe(2);
   }, 60_000);
@@ -57,7 +54,6 @@ describe('trained attackers', () => {
     const scenario = { ...loadScenario('small'), time: { limit: 200, window: 1 } };
     const trained = await coTrain({ scenario, attacker: 'dqn', defender: 'none', rounds: 1, trainEpisodes: 3, evalEpisodes: 6, detectorEpisodes: 1, demoEpisodes: 4, seed: 2 });
     const random = await coTrain({ scenario, attacker: 'random', defender: 'none', rounds: 0, trainEpisodes: 0, evalEpisodes: 6, detectorEpisodes: 1, seed: 2 });
-    (trained.attacker as { dispose?: () => void }).dispose?.();
     const rate = (r: typeof trained): number => r.evaluation.reduce((s, m) => s + m.attackerSuccess, 0) / r.evaluation.length;
     expect(rate(trained)).toBeGreaterThan(rate(random));
   });

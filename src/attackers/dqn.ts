@@ -22,9 +22,8 @@
  * every episode from (seed, episode seed), replay sampling its own Rng from `seed`. Same seed, same
  * backend => same run.
  */
-import type * as tfTypes from '@tensorflow/tfjs';
 import { Rng, hash32 } from '../shared/prng.js';
-import { buildMlp, copyWeights, getWeightsFlat, MlpTrainer, mlpForwardArray, mlpForwardRows, setWeightsFlat } from '../nn/mlp.js';
+import { Mlp, MlpTrainer } from '../nn/mlp.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
 import {
@@ -205,8 +204,8 @@ export class DqnAttacker implements LearningAttacker {
   readonly counters: TrainingCounters = freshCounters();
   readonly replay: ReplayBuffer;
 
-  private readonly online: tfTypes.Sequential;
-  private readonly target: tfTypes.Sequential;
+  private readonly online: Mlp;
+  private readonly target: Mlp;
   private readonly trainer: MlpTrainer;
   private readonly replayRng: Rng;
   private actRng: Rng;
@@ -222,9 +221,9 @@ export class DqnAttacker implements LearningAttacker {
     this.nActions = nActions;
     const c = this.config;
     const rng = new Rng(c.seed);
-    this.online = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
-    this.target = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
-    copyWeights(this.online, this.target);
+    this.online = Mlp.create({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
+    this.target = Mlp.create({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
+    this.target.copyFrom(this.online);
     this.trainer = new MlpTrainer(this.online, { learningRate: c.learningRate, clipNorm: c.maxGradNorm });
     this.replay = new ReplayBuffer(c.bufferSize, obsSize, nActions);
     this.replayRng = rng.split('replay');
@@ -252,7 +251,7 @@ export class DqnAttacker implements LearningAttacker {
 
   /** Q-values of one observation (online network, or the target network). */
   qValues(x: Float32Array, net: 'online' | 'target' = 'online'): Float32Array {
-    return mlpForwardArray(net === 'online' ? this.online : this.target, x, 1);
+    return (net === 'online' ? this.online : this.target).forward(x, 1);
   }
 
   act(obs: Observation, ctx: ActContext | { mask: Uint8Array }): Action {
@@ -333,8 +332,8 @@ export class DqnAttacker implements LearningAttacker {
     const c = this.config;
     const A = this.nActions;
     // Views of each net's output buffer (two different models, so neither overwrites the other).
-    const qTarget = mlpForwardRows(this.target, b.nextObs, rows);
-    const qSelect = c.doubleDqn ? mlpForwardRows(this.online, b.nextObs, rows) : qTarget;
+    const qTarget = this.target.forwardRows(b.nextObs, rows);
+    const qSelect = c.doubleDqn ? this.online.forwardRows(b.nextObs, rows) : qTarget;
     const sel = qSelect.out;
     const mask = b.nextMask;
     for (let i = 0; i < rows; i++) {
@@ -378,29 +377,29 @@ export class DqnAttacker implements LearningAttacker {
   syncTarget(): void {
     const tau = this.config.tau;
     if (tau >= 1) {
-      copyWeights(this.online, this.target);
+      this.target.copyFrom(this.online);
       return;
     }
-    const o = getWeightsFlat(this.online).data;
-    const t = getWeightsFlat(this.target);
+    const o = this.online.getWeights().data;
+    const t = this.target.getWeights();
     for (let i = 0; i < o.length; i++) t.data[i] = tau * o[i]! + (1 - tau) * t.data[i]!;
-    setWeightsFlat(this.target, t);
+    this.target.setWeights(t);
   }
 
   // ---- weights, rollouts, persistence
 
   getWeights(): Float32Array {
-    return getWeightsFlat(this.online).data;
+    return this.online.getWeights().data;
   }
 
   setWeights(w: Float32Array): void {
-    setWeightsFlat(this.online, w);
+    this.online.setWeights(w);
   }
 
   /** Also sets the target network (a fresh copy of the online one). */
   setAllWeights(w: Float32Array): void {
-    setWeightsFlat(this.online, w);
-    copyWeights(this.online, this.target);
+    this.online.setWeights(w);
+    this.target.copyFrom(this.online);
   }
 
   spec(): LearnerSpec {
@@ -422,7 +421,7 @@ export class DqnAttacker implements LearningAttacker {
    * target as a copy of the online network and its optimizer afresh.
    */
   async save(dir: string): Promise<void> {
-    await saveAgent(dir, [{ sub: '', model: this.online }], { kind: 'dqn', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config }, counters: { ...this.counters } });
+    await saveAgent(dir, [{ sub: '', net: this.online }], { kind: 'dqn', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config }, counters: { ...this.counters } });
   }
 
   /**
@@ -435,11 +434,6 @@ export class DqnAttacker implements LearningAttacker {
       agent.setAllWeights(online!.data);
       return agent;
     });
-  }
-
-  dispose(): void {
-    this.online.dispose();
-    this.target.dispose();
   }
 }
 

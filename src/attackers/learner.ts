@@ -15,9 +15,8 @@
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as tfTypes from '@tensorflow/tfjs';
 import { CyrangeError } from '../shared/errors.js';
-import { getWeightsFlat, type FlatWeights } from '../nn/mlp.js';
+import { Mlp, type FlatWeights } from '../nn/mlp.js';
 import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
 import type { Rng } from '../shared/prng.js';
 import type { ActContext, Policy } from '../range/agent.js';
@@ -99,7 +98,11 @@ export interface LearningAttacker extends Policy {
   explorationState(): number;
   setExplorationState(x: number): void;
   save(dir: string): Promise<void>;
-  dispose(): void;
+  /**
+   * Frees what the garbage collector cannot (e.g. tfjs tensors a plugin's learner holds). The built-in
+   * learners keep their weights in wasm memory and have nothing to free.
+   */
+  dispose?(): void;
 }
 
 export interface LearnerSpec {
@@ -316,8 +319,15 @@ export interface AgentNet {
 }
 
 /** Saves an agent: each network as a tfjs layers model (model.json + weights.bin), then agent.json. */
-export async function saveAgent(dir: string, nets: { sub: string; model: tfTypes.LayersModel }[], m: Omit<AgentManifest, 'format'>): Promise<void> {
-  for (const n of nets) await saveLayersModel(n.model, n.sub ? join(dir, n.sub) : dir);
+export async function saveAgent(dir: string, nets: { sub: string; net: Mlp }[], m: Omit<AgentManifest, 'format'>): Promise<void> {
+  for (const n of nets) {
+    const model = n.net.toLayersModel();
+    try {
+      await saveLayersModel(model, n.sub ? join(dir, n.sub) : dir);
+    } finally {
+      model.dispose();
+    }
+  }
   await writeManifest(dir, { format: AGENT_FORMAT, ...m });
 }
 
@@ -343,7 +353,7 @@ export async function loadAgent<A extends LearningAttacker, C extends object>(
     const model = await loadLayersModelFromDir(d);
     try {
       checkModelSize(join(d, MODEL_JSON), model, m.obsSize, n.outputs === 'actions' ? m.nActions : n.outputs);
-      weights.push(getWeightsFlat(model));
+      weights.push(Mlp.fromLayersModel(model).getWeights());
     } finally {
       model.dispose();
     }

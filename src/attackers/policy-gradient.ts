@@ -15,9 +15,8 @@
  * Eval mode: argmax of the masked policy (default), or sampling with `evalSample: true`, from an Rng
  * reseeded per episode, so eval is deterministic for a seed either way.
  */
-import type * as tfTypes from '@tensorflow/tfjs';
 import { Rng, hash32 } from '../shared/prng.js';
-import { buildMlp, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
+import { Mlp, MlpTrainer } from '../nn/mlp.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
 import {
@@ -165,8 +164,8 @@ export class PgAttacker implements LearningAttacker {
   readonly config: Readonly<PgConfig>;
   readonly counters: TrainingCounters = freshCounters();
 
-  private readonly policy: tfTypes.Sequential;
-  private readonly value: tfTypes.Sequential;
+  private readonly policy: Mlp;
+  private readonly value: Mlp;
   private readonly policyTrainer: MlpTrainer;
   private readonly valueTrainer: MlpTrainer;
   private actRng: Rng;
@@ -183,8 +182,8 @@ export class PgAttacker implements LearningAttacker {
     this.nActions = nActions;
     const c = this.config;
     const rng = new Rng(c.seed);
-    this.policy = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('policy') });
-    this.value = buildMlp({ inputDim: obsSize, hidden: c.valueHidden, outputDim: 1, seed: rng.split('value') });
+    this.policy = Mlp.create({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('policy') });
+    this.value = Mlp.create({ inputDim: obsSize, hidden: c.valueHidden, outputDim: 1, seed: rng.split('value') });
     this.policyTrainer = new MlpTrainer(this.policy, { learningRate: c.learningRate, clipNorm: c.maxGradNorm });
     this.valueTrainer = new MlpTrainer(this.value, { learningRate: c.valueLearningRate, clipNorm: c.maxGradNorm });
     this.actRng = rng.split('act');
@@ -202,7 +201,7 @@ export class PgAttacker implements LearningAttacker {
 
   /** Action probabilities for one observation under a mask. */
   actionProbs(x: Float32Array, mask: Uint8Array): Float64Array {
-    const logits = mlpForwardArray(this.policy, x, 1);
+    const logits = this.policy.forward(x, 1);
     const p = new Float64Array(this.nActions);
     maskedSoftmax(logits, 0, mask, 0, this.nActions, p);
     return p;
@@ -210,13 +209,13 @@ export class PgAttacker implements LearningAttacker {
 
   /** State value V(s) of the baseline. */
   stateValue(x: Float32Array): number {
-    return mlpForwardArray(this.value, x, 1)[0]!;
+    return this.value.forward(x, 1)[0]!;
   }
 
   act(obs: Observation, ctx: ActContext | { mask: Uint8Array }): Action {
     const x = attackerVector(obs, this.obsSize);
     const mask = ctx.mask;
-    const logits = mlpForwardArray(this.policy, x, 1);
+    const logits = this.policy.forward(x, 1);
     let a: number;
     if (this.mode === 'eval' && !this.config.evalSample) a = maskedArgmax(logits, mask);
     else {
@@ -337,11 +336,11 @@ export class PgAttacker implements LearningAttacker {
 
   /** Policy-network weights (all a rollout worker needs to act). */
   getWeights(): Float32Array {
-    return getWeightsFlat(this.policy).data;
+    return this.policy.getWeights().data;
   }
 
   setWeights(w: Float32Array): void {
-    setWeightsFlat(this.policy, w);
+    this.policy.setWeights(w);
   }
 
   spec(): LearnerSpec {
@@ -358,7 +357,7 @@ export class PgAttacker implements LearningAttacker {
 
   /** Saves the policy net in `dir` (model.json + weights.bin), the baseline in `dir/value/`, and agent.json. */
   async save(dir: string): Promise<void> {
-    await saveAgent(dir, [{ sub: '', model: this.policy }, { sub: 'value', model: this.value }], {
+    await saveAgent(dir, [{ sub: '', net: this.policy }, { sub: 'value', net: this.value }], {
       kind: 'pg', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config }, counters: { ...this.counters },
     });
   }
@@ -368,14 +367,9 @@ export class PgAttacker implements LearningAttacker {
     return loadAgent(dir, 'pg', PG_DEFAULTS, expect, [{ sub: '', outputs: 'actions' }, { sub: 'value', outputs: 1 }], (hp, m, [policy, value]) => {
       const agent = new PgAttacker({ ...hp, obsSize: m.obsSize, nActions: m.nActions });
       agent.setWeights(policy!.data);
-      setWeightsFlat(agent.value, value!);
+      agent.value.setWeights(value!);
       return agent;
     });
-  }
-
-  dispose(): void {
-    this.policy.dispose();
-    this.value.dispose();
   }
 }
 

@@ -141,7 +141,7 @@ async function trainCommand(o: TrainOpts): Promise<void> {
     if (o.attacker !== 'dqn' && o.attacker !== 'pg') throw new CyrangeError(`--hyperparameters: only learning attackers (dqn, pg) take hyperparameters, not ${o.attacker}`);
     // Check them now, before the run directory is touched: a throwaway agent validates every value.
     const { createLearningAttacker } = await import('../attackers/registry.js');
-    (await createLearningAttacker(o.attacker, { obsSize: 1, nActions: 2, hyperparameters: o.hyperparameters, seed: o.seed, source: '--hyperparameters' })).dispose();
+    (await createLearningAttacker(o.attacker, { obsSize: 1, nActions: 2, hyperparameters: o.hyperparameters, seed: o.seed, source: '--hyperparameters' })).dispose?.();
   }
   const cfg: RunConfig = {
     cyrange: VERSION, env: o.env, attacker: o.attacker, defender: o.defender, rounds: o.rounds, episodes: o.episodes, evalEpisodes: o.evalEpisodes,
@@ -310,7 +310,6 @@ async function evaluateCommand(o: EvalOpts): Promise<void> {
     meanTimeToObjective: tto.length ? mean(tto) : null, meanReward: mean(rewards),
     quietOpeningShare: openings / o.episodes, quietTempoShare: actions ? quietActions / actions : 0,
   };
-  attacker.dispose();
   if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);
   else process.stdout.write(`${attacker.kind} vs ${o.defender} on ${o.env}, ${o.episodes} episodes: success rate ${(100 * out.successRate).toFixed(1)} %, mean time to objective ${fmt(out.meanTimeToObjective, 1)} s, mean reward ${fmt(out.meanReward, 3)}, quiet opening ${(100 * out.quietOpeningShare).toFixed(0)} %, actions in the quiet tempo ${(100 * out.quietTempoShare).toFixed(0)} %\n`);
 }
