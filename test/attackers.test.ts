@@ -14,7 +14,7 @@ import { DqnAttacker } from '../src/attackers/dqn.js';
 import { PgAttacker, maskedSoftmax, policyLossGrad } from '../src/attackers/policy-gradient.js';
 import { TransitionCollector, type LearningAttacker } from '../src/attackers/learner.js';
 import { attackerKinds, createAttacker, loadLearningAttacker } from '../src/attackers/registry.js';
-import { RolloutPool, rolloutWorkerPath, trainWithRollouts } from '../src/attackers/rollouts.js';
+import { DefendedRolloutPool, defendedRolloutWorkerPath, learnFromRollouts } from '../src/train/rollouts.js';
 
 // ------------------------------------------------------------------------------------------------
 // A tiny deterministic chain with the range's conventions: states 0..5, start 0, +1 on reaching 5
@@ -273,7 +273,6 @@ describe('eval mode and persistence', () => {
       const counters = { ...ag.counters };
       for (let ep = 0; ep < 5; ep++) play(ag, 100 + ep);
       expect(ag.trainStep()).toBeNull();
-      ag.endEpisode();
       expect(Array.from(ag.getWeights())).toEqual(Array.from(before));
       expect(ag.counters).toEqual(counters);
     }
@@ -311,7 +310,7 @@ describe('eval mode and persistence', () => {
     await writeFile(file, JSON.stringify({ ...manifest, nActions: 5 }));
     await expect(DqnAttacker.load(join(dir, 'dqn'))).rejects.toThrow(/model\.json: the network has 4 outputs but agent\.json expects 5/);
     await writeFile(file, JSON.stringify({ ...manifest, hyperparameters: { gama: 0.9 } }));
-    await expect(DqnAttacker.load(join(dir, 'dqn'))).rejects.toThrow(/hyperparameters\.gama: unknown/);
+    await expect(DqnAttacker.load(join(dir, 'dqn'))).rejects.toThrow(/hyperparameters\.gama: not a dqn hyperparameter/);
   });
 });
 
@@ -342,27 +341,34 @@ describe('registry', () => {
 const rangeScenario = generateScenario({ hosts: 20, seed: 1, timeLimit: 150 });
 
 describe('rollouts', () => {
-  it('gives the same episodes whatever the number of workers', async () => {
+  it('gives the same episodes whatever the number of workers, and the learner trains on them', async () => {
     const env = new RangeEnv(rangeScenario, { telemetry: false });
-    const d = (await createAttacker('dqn', { env, seed: 2, hyperparameters: { epsilonStart: 0.5, epsilonEnd: 0.5 } })) as DqnAttacker;
-    const one = new RolloutPool({ scenario: rangeScenario, workers: 0, defender: 'random' });
-    const two = new RolloutPool({ scenario: rangeScenario, workers: 2, defender: 'random' });
+    const d = (await createAttacker('dqn', { env, seed: 2, hyperparameters: { epsilonStart: 0.5, epsilonEnd: 0.5, learningStarts: 40, batchSize: 16 } })) as DqnAttacker;
+    const one = new DefendedRolloutPool(1);
+    const two = new DefendedRolloutPool(2);
+    const base = { scenario: rangeScenario, learner: d.spec(), exploration: d.explorationState(), defender: 'random', detectorDir: null, benignShare: 0.05, rowSeed: 3, plugins: [] };
+    const pairs: [number, number][] = [[0, 11], [1, 12], [2, 13], [3, 14]];
     try {
-      // npm test builds dist/ first, so the compiled worker exists and this runs on 2 threads.
-      expect(two.parallel).toBe(rolloutWorkerPath() !== null);
+      // The vitest global setup builds dist/ first, so the compiled worker exists and this runs on 2 threads.
+      expect(two.parallel).toBe(defendedRolloutWorkerPath() !== null);
+      expect(two.parallel).toBe(true);
       expect(one.parallel).toBe(false);
-      const a = await one.collect(d, { episodes: 4, seed: 7 });
-      const b = await two.collect(d, { episodes: 4, seed: 7 });
-      expect(b.episodes.map((e) => e.index)).toEqual([0, 1, 2, 3]);
-      expect(b.episodes.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n])).toEqual(a.episodes.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n]));
-      expect(Array.from(b.episodes[3]!.action)).toEqual(Array.from(a.episodes[3]!.action));
-      expect(Array.from(b.episodes[1]!.nextObs)).toEqual(Array.from(a.episodes[1]!.nextObs));
-      expect(a.decisions).toBeGreaterThan(0);
-      // Training from rollouts: transitions reach the learner, gradient steps happen.
-      const logs = await trainWithRollouts(d, two, { iterations: 2, episodesPerIteration: 4, seed: 8 });
-      expect(d.counters.episodes).toBe(8);
-      expect(d.counters.envSteps).toBe(d.replay.size);
-      expect(logs[1]!.envSteps).toBeGreaterThan(0);
+      const a = (await one.run(base, d.getWeights(), pairs)).flatMap((r) => r.episodes);
+      const b = (await two.run(base, d.getWeights(), pairs)).flatMap((r) => r.episodes).sort((x, y) => x.index - y.index);
+      expect(b.map((e) => e.index)).toEqual([0, 1, 2, 3]);
+      expect(b.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n])).toEqual(a.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n]));
+      expect(Array.from(b[3]!.action)).toEqual(Array.from(a[3]!.action));
+      expect(Array.from(b[1]!.nextObs)).toEqual(Array.from(a[1]!.nextObs));
+      const decisions = a.reduce((n, e) => n + e.n, 0);
+      expect(decisions).toBeGreaterThan(40);
+      // The learner takes them in episode order and its own schedule trains.
+      const w0 = d.getWeights();
+      const grads = learnFromRollouts(d, await two.run(base, d.getWeights(), pairs));
+      expect(d.counters.episodes).toBe(4);
+      expect(d.counters.envSteps).toBe(decisions);
+      expect(grads).toBeGreaterThan(0);
+      expect(d.counters.gradientSteps).toBe(grads);
+      expect(Array.from(d.getWeights())).not.toEqual(Array.from(w0));
     } finally {
       await one.close();
       await two.close();
