@@ -127,9 +127,10 @@ export const trainingFileSchema = z.strictObject({
   arrays: z.array(arrayEntrySchema),
 });
 
-const u32 = z.number().int().min(0).max(2 ** 32 - 1);
+/** A 32-bit word, as JS bit operations leave it (signed or unsigned). */
+const word = z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1);
 /** An Rng's state (Rng.getState). */
-export const rngStateSchema = z.tuple([u32, u32, u32, u32]);
+export const rngStateSchema = z.tuple([word, word, word, word]);
 /** MlpTrainer state besides its moment arrays. */
 const adamSchema = z.strictObject({ t: count });
 
