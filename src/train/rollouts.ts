@@ -174,19 +174,6 @@ export class DefendedRolloutPool {
 export function learnFromRollouts(learner: LearningAttacker, results: DefendedRolloutResult[]): number {
   const eps = results.flatMap((r) => r.episodes).sort((a, b) => a.index - b.index);
   const g0 = learner.counters.gradientSteps;
-  if (learner.kind === 'dqn') {
-    // INTERIM (removed by the next commit): the round's transitions first, then its gradient steps.
-    learner.mode = 'eval';
-    let added = 0;
-    for (const ep of eps) for (const t of unpackTransitions(ep, learner.obsSize, learner.nActions)) {
-      learner.addTransition(t);
-      added++;
-    }
-    learner.mode = 'train';
-    const freq = Number(learner.spec().hyperparameters.trainFrequency ?? 4);
-    for (let k = 0; k < Math.round(added / freq); k++) learner.trainStep();
-    return learner.counters.gradientSteps - g0;
-  }
   for (const ep of eps) for (const t of unpackTransitions(ep, learner.obsSize, learner.nActions)) learner.addTransition(t);
   return learner.counters.gradientSteps - g0;
 }
