@@ -8,12 +8,10 @@ import { CyrangeError } from '../src/shared/errors.js';
 import { runEpisode, type Policy } from '../src/range/agent.js';
 import { RangeEnv, type AgentInfo, type Observation, type RangeEvent, type StepResult } from '../src/range/env.js';
 import { generateScenario } from '../src/range/generate.js';
-import { RandomAttacker } from '../src/range/baselines.js';
-import { NoopDefender } from '../src/range/baselines.js';
 import { DqnAttacker } from '../src/attackers/dqn.js';
 import { PgAttacker, maskedSoftmax, policyLossGrad } from '../src/attackers/policy-gradient.js';
 import { TransitionCollector, type LearningAttacker } from '../src/attackers/learner.js';
-import { attackerKinds, createAttacker, loadLearningAttacker } from '../src/attackers/registry.js';
+import { attackerKinds, attackerRegistry, createAttacker, loadLearningAttacker, registerAttacker } from '../src/attackers/registry.js';
 import { DefendedRolloutPool, defendedRolloutWorkerPath, learnFromRollouts } from '../src/train/rollouts.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -314,6 +312,37 @@ describe('eval mode and persistence', () => {
   });
 });
 
+describe('training state', () => {
+  it.each(['dqn', 'pg'] as const)('%s: saved with its training state and loaded back, it trains on exactly as the original', async (kind) => {
+    // Small buffers and an update batch of 3 episodes: the replay ring wraps, and after 10 episodes one is waiting for an update.
+    const hp = kind === 'dqn' ? { ...dqnChainHp, bufferSize: 40, learningStarts: 30, nStep: 3 } : { ...pgChainHp, episodesPerUpdate: 3 };
+    const a = (await createAttacker(kind, { obsSize: 6, nActions: 4, seed: 12, hyperparameters: hp })) as LearningAttacker;
+    train(a, 10);
+    const scalars: string[] = [];
+    const d = join(dir, `state-${kind}`);
+    await a.save(d, { training: true });
+    const b = await loadLearningAttacker(d, { obsSize: 6, nActions: 4, training: true });
+    expect(b.counters).toEqual(a.counters);
+    for (const [ag, tag] of [[a, 'a'], [b, 'b']] as const) ag.onScalar = (name, step, value) => scalars.push(`${tag} ${name} ${step} ${value}`);
+    train(a, 25);
+    train(b, 25);
+    expect(a.counters.gradientSteps).toBeGreaterThan(5);
+    expect(Array.from(b.getWeights())).toEqual(Array.from(a.getWeights()));
+    const strip = (tag: string): string[] => scalars.filter((x) => x.startsWith(tag)).map((x) => x.slice(2));
+    expect(strip('b')).toEqual(strip('a'));
+    expect(strip('a').length).toBeGreaterThan(25);
+    // Without its training state, the same agent starts its optimizer (and buffers) afresh: training differs.
+    const c = await loadLearningAttacker(d, { obsSize: 6, nActions: 4 });
+    const a2 = await loadLearningAttacker(d, { obsSize: 6, nActions: 4, training: true });
+    train(c, 25);
+    train(a2, 25);
+    expect(Array.from(c.getWeights())).not.toEqual(Array.from(a2.getWeights()));
+    // A damaged training state is a one-line error naming the file.
+    await writeFile(join(d, 'training.json'), JSON.stringify({ format: 1, kind, state: {}, arrays: [] }));
+    await expect(loadLearningAttacker(d, { training: true })).rejects.toThrow(/training\.json: state: /);
+  });
+});
+
 describe('registry', () => {
   it('creates every kind and refuses unknown ones', async () => {
     const env = new RangeEnv(generateScenario({ hosts: 20, seed: 1, timeLimit: 60 }), { telemetry: false });
@@ -326,12 +355,34 @@ describe('registry', () => {
     await expect(createAttacker('dqnn', { source: 'exp.json: attackers[0].kind' })).rejects.toThrow(/exp\.json: attackers\[0\]\.kind: unknown attacker kind "dqnn"/);
     await expect(createAttacker('dqn', { env, hyperparameters: { gama: 1 } as object })).rejects.toThrow(CyrangeError);
     await expect(createAttacker('pg', { env, source: 'exp.json: attackers[0]', hyperparameters: { gamma: 2 } })).rejects.toThrow(/exp\.json: attackers\[0\]: hyperparameters: pg: gamma/);
+    // null (JSON's Infinity) only where Infinity means off.
+    await expect(createAttacker('dqn', { env, hyperparameters: { learningRate: null } })).rejects.toThrow(/^attacker kind "dqn": hyperparameters\.learningRate: expected a number, got null$/);
+    await expect(createAttacker('dqn', { env, hyperparameters: { learningRate: Infinity } })).rejects.toThrow(CyrangeError);
     // An infinite setting survives the JSON manifest (written as null).
     const inf = (await createAttacker('dqn', { obsSize: 6, nActions: 4, hyperparameters: { maxGradNorm: Infinity, hidden: [8] } })) as DqnAttacker;
     await inf.save(join(dir, 'inf'));
     const back = await DqnAttacker.load(join(dir, 'inf'));
     expect(back.config.maxGradNorm).toBe(Infinity);
     expect(back.config.hidden).toEqual([8]);
+    // Agent directories load through the registry entry of the kind their agent.json names.
+    const file = join(dir, 'inf', 'agent.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...manifest, kind: 'dqn-plugin' }));
+    await expect(loadLearningAttacker(join(dir, 'inf'))).rejects.toThrow(/agent\.json: kind: unknown attacker kind "dqn-plugin"/);
+    const loads: string[] = [];
+    registerAttacker('dqn-plugin', {
+      description: 'a plugin kind that saves under its own name', learning: true,
+      create: (o) => createAttacker('dqn', o),
+      load: async (d, o) => {
+        loads.push(d);
+        await writeFile(file, JSON.stringify(manifest));
+        return DqnAttacker.load(d, o);
+      },
+    });
+    const viaPlugin = await loadLearningAttacker(join(dir, 'inf'), { obsSize: 6 });
+    expect(loads).toEqual([join(dir, 'inf')]);
+    expect(Array.from(viaPlugin.getWeights())).toEqual(Array.from(back.getWeights()));
+    expect(attackerRegistry.get('dqn-plugin').learning).toBe(true);
   });
 });
 
@@ -375,30 +426,3 @@ describe('rollouts', () => {
     }
   });
 });
-
-describe('range', () => {
-  it('DQN trained briefly beats the random attacker against a no-op defender', async () => {
-    const env = new RangeEnv(rangeScenario, { telemetry: false });
-    const att = env.attackerIds[0]!;
-    const policies = (a: Policy): Record<string, Policy> => {
-      const p: Record<string, Policy> = { [att]: a };
-      for (const d of env.defenderIds) p[d] = new NoopDefender();
-      return p;
-    };
-    const successRate = (a: Policy, n: number): number => {
-      let s = 0;
-      for (let i = 0; i < n; i++) if (runEpisode(env, policies(a), 50_000 + i).outcome === 'exfiltration') s++;
-      return s / n;
-    };
-    const dqn = (await createAttacker('dqn', { env, seed: 1, hyperparameters: RANGE_HP })) as DqnAttacker;
-    for (let ep = 0; ep < RANGE_EPISODES; ep++) runEpisode(env, policies(dqn), ep);
-    dqn.mode = 'eval';
-    const learned = successRate(dqn, 20);
-    const random = successRate(new RandomAttacker(), 20);
-    expect(learned).toBeGreaterThan(random);
-  });
-});
-
-// A gradient step per transition: 110 short episodes are too few for the default one step per 4.
-const RANGE_HP = { learningStarts: 500, epsilonDecaySteps: 3000, gamma: 0.99, targetSyncEvery: 500, learningRate: 5e-4, trainFrequency: 1 };
-const RANGE_EPISODES = 110;

@@ -39,7 +39,7 @@ import { Mlp, MlpTrainer } from '../nn/mlp.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
 import {
-  TransitionCollector, attackerVector, discount, freshCounters, maskedArgmax, packTransitions, safeAction, stateF32, transitionArrays, transitionsFromArrays, uniformMasked,
+  TransitionCollector, attackerVector, discount, freshCounters, maskedArgmax, safeAction, stateF32, transitionArrays, transitionsFromArrays, uniformMasked,
   type LearnerMode, type PackedTransitions, type LearnerSpec, type LearningAttacker, type MaskSource, type ScalarLog, type StateArray, type TrainingCounters, type TrainingState, type Transition,
 } from './learner.js';
 import { dqnTrainingStateSchema, parseLearnerState } from './formats.js';
@@ -476,7 +476,7 @@ export class DqnAttacker implements LearningAttacker {
         'adam.m': adam.m,
         'adam.v': adam.v,
         ...replay.arrays,
-        ...transitionArrays('pending', packTransitions(this.pending, this.obsSize, this.nActions)),
+        ...transitionArrays('pending', this.pending, this.obsSize, this.nActions),
       },
     };
   }

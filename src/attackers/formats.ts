@@ -105,12 +105,12 @@ export function hyperparametersFrom<T extends object>(where: string, kind: strin
 
 // ------------------------------------------------------------------------------- training state
 
-const DTYPES = { f32: Float32Array, i32: Int32Array, u8: Uint8Array } as const;
+const DTYPES = { f32: Float32Array, f64: Float64Array, i32: Int32Array, u8: Uint8Array } as const;
 type Dtype = keyof typeof DTYPES;
 
 const arrayEntrySchema = z.strictObject({
   name: z.string().min(1),
-  dtype: z.enum(['f32', 'i32', 'u8']),
+  dtype: z.enum(['f32', 'f64', 'i32', 'u8']),
   /** Element count. */
   length: count,
   /** dense: the raw elements; sparse (f32 only): nnz uint32 indices, then nnz float32 values. */
@@ -170,7 +170,7 @@ export function writeTrainingState(dir: string, kind: string, ts: TrainingState)
   let offset = 0;
   try {
     for (const [name, a] of Object.entries(ts.arrays)) {
-      const dtype: Dtype = a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'u8';
+      const dtype: Dtype = a instanceof Float32Array ? 'f32' : a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : 'u8';
       let nnz = 0;
       if (dtype === 'f32') for (let i = 0; i < a.length; i++) if (a[i] !== 0) nnz++;
       // Observations are mostly zeros (a few percent nonzero on the large preset): index + value pairs

@@ -89,7 +89,7 @@ export interface MaskSource {
 export type ScalarLog = (name: string, step: number, value: number) => void;
 
 /** Typed arrays a learner's training state may hold. */
-export type StateArray = Float32Array | Int32Array | Uint8Array;
+export type StateArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /**
  * Everything besides the acting weights that shapes further training (optimizer moments, a target
@@ -262,14 +262,17 @@ export function safeAction(a: number): Action {
 
 // ------------------------------------------------------------------------------- transitions as flat arrays
 
-/** Transitions as flat row-major arrays (n rows each), to ship to and from workers and to checkpoint. */
-export interface PackedTransitions {
+/**
+ * Transitions as flat row-major arrays (n rows each), to ship to and from workers (rewards and elapsed
+ * times in float32) and to checkpoint (in float64: exactly the values the learner holds).
+ */
+export interface PackedTransitions<R extends Float32Array | Float64Array = Float32Array> {
   n: number;
   obs: Float32Array;
   mask: Uint8Array;
   action: Int32Array;
-  reward: Float32Array;
-  elapsed: Float32Array;
+  reward: R;
+  elapsed: R;
   nextObs: Float32Array;
   nextMask: Uint8Array;
   done: Uint8Array;
@@ -277,12 +280,15 @@ export interface PackedTransitions {
 
 export const PACKED_FIELDS = ['obs', 'mask', 'action', 'reward', 'elapsed', 'nextObs', 'nextMask', 'done'] as const;
 
-export function packTransitions(ts: readonly Transition[], S: number, A: number): PackedTransitions {
+export function packTransitions(ts: readonly Transition[], S: number, A: number): PackedTransitions;
+export function packTransitions(ts: readonly Transition[], S: number, A: number, exact: true): PackedTransitions<Float64Array>;
+export function packTransitions(ts: readonly Transition[], S: number, A: number, exact = false): PackedTransitions<Float32Array | Float64Array> {
   const n = ts.length;
-  const r: PackedTransitions = {
+  const real = (k: number): Float32Array | Float64Array => (exact ? new Float64Array(k) : new Float32Array(k));
+  const r: PackedTransitions<Float32Array | Float64Array> = {
     n,
-    obs: new Float32Array(n * S), mask: new Uint8Array(n * A), action: new Int32Array(n), reward: new Float32Array(n),
-    elapsed: new Float32Array(n), nextObs: new Float32Array(n * S), nextMask: new Uint8Array(n * A), done: new Uint8Array(n),
+    obs: new Float32Array(n * S), mask: new Uint8Array(n * A), action: new Int32Array(n), reward: real(n),
+    elapsed: real(n), nextObs: new Float32Array(n * S), nextMask: new Uint8Array(n * A), done: new Uint8Array(n),
   };
   ts.forEach((t, i) => {
     r.obs.set(t.obs, i * S);
@@ -298,7 +304,7 @@ export function packTransitions(ts: readonly Transition[], S: number, A: number)
 }
 
 /** The transitions of a packed batch, in order (views into its arrays). */
-export function unpackTransitions(p: PackedTransitions, S: number, A: number): Transition[] {
+export function unpackTransitions(p: PackedTransitions<Float32Array | Float64Array>, S: number, A: number): Transition[] {
   const out: Transition[] = [];
   for (let i = 0; i < p.n; i++) {
     out.push({
@@ -322,8 +328,9 @@ export function stateF32(ts: TrainingState, name: string, source: string): Float
   return a;
 }
 
-/** Packed transitions as named training-state arrays (`prefix.obs`, ...), and back. */
-export function transitionArrays(prefix: string, p: PackedTransitions): Record<string, StateArray> {
+/** Transitions as named training-state arrays (`prefix.obs`, ...; rewards and times exact), and back. */
+export function transitionArrays(prefix: string, ts: readonly Transition[], S: number, A: number): Record<string, StateArray> {
+  const p = packTransitions(ts, S, A, true);
   return Object.fromEntries(PACKED_FIELDS.map((f) => [`${prefix}.${f}`, p[f]]));
 }
 
@@ -335,7 +342,7 @@ export function transitionsFromArrays(prefix: string, arrays: Record<string, Sta
   };
   return unpackTransitions({
     n,
-    obs: get('obs', Float32Array, S), mask: get('mask', Uint8Array, A), action: get('action', Int32Array, 1), reward: get('reward', Float32Array, 1),
-    elapsed: get('elapsed', Float32Array, 1), nextObs: get('nextObs', Float32Array, S), nextMask: get('nextMask', Uint8Array, A), done: get('done', Uint8Array, 1),
+    obs: get('obs', Float32Array, S), mask: get('mask', Uint8Array, A), action: get('action', Int32Array, 1), reward: get('reward', Float64Array, 1),
+    elapsed: get('elapsed', Float64Array, 1), nextObs: get('nextObs', Float32Array, S), nextMask: get('nextMask', Uint8Array, A), done: get('done', Uint8Array, 1),
   }, S, A);
 }

@@ -29,7 +29,7 @@ import { Mlp, MlpTrainer } from '../nn/mlp.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
 import {
-  TransitionCollector, attackerVector, discount, freshCounters, maskedArgmax, packTransitions, safeAction, stateF32, transitionArrays, transitionsFromArrays,
+  TransitionCollector, attackerVector, discount, freshCounters, maskedArgmax, safeAction, stateF32, transitionArrays, transitionsFromArrays,
   type LearnerMode, type LearnerSpec, type LearningAttacker, type MaskSource, type ScalarLog, type TrainingCounters, type TrainingState, type Transition,
 } from './learner.js';
 import { parseLearnerState, pgTrainingStateSchema } from './formats.js';
@@ -399,8 +399,8 @@ export class PgAttacker implements LearningAttacker {
       state: { policyAdam: { t: pa.t }, valueAdam: { t: va.t }, finished: this.finished.map((e) => e.length), current: this.current.length, episodeReturn: this.episodeReturn },
       arrays: {
         'policyAdam.m': pa.m, 'policyAdam.v': pa.v, 'valueAdam.m': va.m, 'valueAdam.v': va.v,
-        ...transitionArrays('finished', packTransitions(this.finished.flat(), S, A)),
-        ...transitionArrays('current', packTransitions(this.current, S, A)),
+        ...transitionArrays('finished', this.finished.flat(), S, A),
+        ...transitionArrays('current', this.current, S, A),
       },
     };
   }
