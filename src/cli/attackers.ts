@@ -4,7 +4,15 @@ import { resolvePlugins } from '../shared/plugins.js';
 import { attackerKinds, isLearningKind } from '../attackers/registry.js';
 import { defenseKinds } from '../defenders/registry.js';
 import { guard, intFlag } from './common.js';
-import { collectPlugin, fmt, kindsHelp } from './train.js';
+
+/** --plugin, repeatable. */
+export const collectPlugin = (v: string, prev: string[]): string[] => [...prev, v];
+
+export const kindsHelp = (kinds: string[]): string => `${kinds.join(', ')}, or one a --plugin registers`;
+
+export function fmt(x: number | null, digits = 2): string {
+  return x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
+}
 
 interface EvalOpts { model?: string; attacker?: string; env: string; defender: string; detector?: string; episodes: number; seed: number; json?: boolean; plugin: string[] }
 

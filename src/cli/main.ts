@@ -4,7 +4,6 @@ import { Command } from 'commander';
 import { registerEnvs } from './envs.js';
 import { registerDefenders } from './defenders.js';
 import { registerTrain } from './train.js';
-import { registerAttackers } from './attackers.js';
 import { registerLab } from './lab.js';
 import { reportError } from './common.js';
 import { VERSION } from '../version.js';
@@ -18,7 +17,6 @@ program
 registerEnvs(program);
 registerDefenders(program);
 registerTrain(program);
-registerAttackers(program);
 registerLab(program);
 
 program.parseAsync(process.argv).catch(reportError);

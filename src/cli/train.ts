@@ -10,6 +10,7 @@ import { defenseKinds } from '../defenders/registry.js';
 import type { RoundRecord } from '../train/cotrain.js';
 import type { TrainOptions } from '../train/run.js';
 import { guard, intFlag } from './common.js';
+import { collectPlugin, fmt, kindsHelp, registerAttackers } from './attackers.js';
 
 /** Commander's options: the train() settings, with --plugin as given. */
 type TrainOpts = Pick<TrainOptions, 'env' | 'attacker' | 'defender' | 'rounds' | 'episodes' | 'evalEpisodes' | 'detectorEpisodes' | 'demoEpisodes' | 'seed' | 'hyperparameters' | 'out' | 'resume' | 'force'> & { workers: number; plugin: string[] };
@@ -26,26 +27,19 @@ function hyperparametersFlag(v: string): Record<string, unknown> {
   return x as Record<string, unknown>;
 }
 
-/** --plugin, repeatable. */
-export const collectPlugin = (v: string, prev: string[]): string[] => [...prev, v];
-
-export const kindsHelp = (kinds: string[]): string => `${kinds.join(', ')}, or one a --plugin registers`;
-
 /** More worker threads than cores only queue up (a run on 2 cores with 99 workers was 6x slower). */
 export function warnWorkers(workers: number): void {
   const cores = availableParallelism();
   if (workers > cores) process.stderr.write(`cyrange: warning: --workers ${workers} is more than this machine's ${cores} cores; the extra threads wait for a core and slow the run down\n`);
 }
 
-export function fmt(x: number | null, digits = 2): string {
-  return x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
-}
-
 function roundLine(rec: RoundRecord, rounds: number): string {
   return `round ${rec.round + 1}/${rounds}: success ${fmt(rec.attackerSuccess)}, time to objective ${fmt(rec.timeToObjective, 1)} s, F1 ${fmt(rec.detectionF1)}, response latency ${fmt(rec.responseLatency, 1)} s, compromise ${fmt(rec.compromiseRate, 3)}, chain ${fmt(rec.chainLength, 1)}, quiet opening ${fmt(rec.quietOpeningShare)}, quiet tempo ${fmt(rec.quietTempoShare)}, quiet actions ${fmt(rec.quietActionShare)}, ${rec.gradientSteps} gradient steps, ${Math.round(rec.stepsPerSecond)} env steps/s, ${Math.round(rec.gradientStepsPerSecond)} gradient steps/s`;
 }
 
+/** `cyrange train`, and `cyrange attackers` beside it. */
 export function registerTrain(program: Command): void {
+  registerAttackers(program);
   program
     .command('train')
     .description('adaptive co-training of an attacker against a defence, with a checkpoint after every round')

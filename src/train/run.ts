@@ -164,7 +164,7 @@ function recoverCheckpoint(out: string): void {
   for (const f of leftovers) rmSync(join(out, f), { recursive: true, force: true });
 }
 
-const rowsMode = (workers: number): 'online' | 'workers' => (workers > 1 && defendedRolloutWorkerPath() !== null ? 'workers' : 'online');
+const rolloutMode = (workers: number): 'online' | 'workers' => (workers > 1 && defendedRolloutWorkerPath() !== null ? 'workers' : 'online');
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const src = { attacker: 'attacker', defender: 'defender', hyperparameters: 'hyperparameters', ...o.sources };
@@ -192,7 +192,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const cfg: RunConfig = {
     cyrange: VERSION, env: o.env, attacker: o.attacker, defender: o.defender, rounds: o.rounds, episodes: o.episodes, evalEpisodes: o.evalEpisodes,
     detectorEpisodes: o.detectorEpisodes, demoEpisodes: o.demoEpisodes, seed: o.seed,
-    ...(hyperparameters ? { hyperparameters } : {}), ...(plugins.length ? { plugins } : {}), rollouts: rowsMode(workers),
+    ...(hyperparameters ? { hyperparameters } : {}), ...(plugins.length ? { plugins } : {}), rollouts: rolloutMode(workers),
   };
 
   let startRound = 0;
