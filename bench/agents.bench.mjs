@@ -73,7 +73,6 @@ function pgUpdate(hidden, transitions) {
     pg.trainStep();
     if (k >= 2) total += performance.now() - t0;
   }
-  pg.dispose();
   return (total / n) * 1000;
 }
 
@@ -88,14 +87,12 @@ for (const [name, hidden] of Object.entries(NETS)) {
   emit(`dqn_train_step_us_${name}`, r.dqn, { net: name, backend: rt.backend });
   r.dqnSparse = timeIt(() => dqnSparse.trainStep(), STEPS, 10);
   emit(`dqn_train_step_obs5pct_us_${name}`, r.dqnSparse, { net: name, backend: rt.backend, density: DENSITY });
-  dqnSparse.dispose();
 
   dqn.mode = 'eval';
   const obs = { kind: 'attacker', time: 0, vector: pool[0].obs };
   const ctx = { mask: pool[0].mask };
   r.act = timeIt(() => dqn.act(obs, ctx), STEPS * 5, 50);
   emit(`act1_us_${name}`, r.act, { net: name, backend: rt.backend });
-  dqn.dispose();
 
   r.pg = pgUpdate(hidden, pool);
   emit(`pg_update_us_${name}`, r.pg, { net: name, rows: PG_ROWS, backend: rt.backend });

@@ -1,5 +1,6 @@
-// DQN train-step benchmark: tfjs wasm (unpatched BatchMatMul), wasm (patched), cpu, the hand-written
-// MlpTrainer path on patched wasm, and PyTorch (single thread) when /usr/bin/python3 has torch.
+// DQN train-step benchmark: the usual tfjs way (model.apply inside optimizer.minimize) on the wasm and
+// cpu backends, our Mlp + MlpTrainer (wasm SIMD kernels, src/nn), and PyTorch (single thread) when
+// /usr/bin/python3 has torch.
 // One step = target-network forward on s', y = r + gamma (1 - done) max_a' Q_target(s', a'),
 // Huber loss on Q(s, a) for the chosen actions, backward, Adam (lr 1e-3), batch 64.
 // Prints one JSON line per figure. Wall-clock means; on a shared machine compare within one run.
@@ -7,8 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { initTf } from '../dist/nn/runtime.js';
-import { patchWasmBatchMatMul, unpatchWasmBatchMatMul } from '../dist/nn/batchmatmul-patch.js';
-import { buildMlp, MlpTrainer, mlpForwardArray } from '../dist/nn/mlp.js';
+import { buildMlp, Mlp, MlpTrainer } from '../dist/nn/mlp.js';
 import { Rng } from '../dist/shared/prng.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,10 +71,10 @@ function tfjsStep(tf, net, data) {
   return { step, dispose, online };
 }
 
-/** Hand-written backward + JS Adam (src/nn/mlp.ts MlpTrainer), target forward via fused ops. */
+/** Our path (src/nn/mlp.ts): Mlp forward for the target, MlpTrainer's hand-written backward + Adam. */
 function fastStep(tf, net, data) {
-  const online = buildMlp({ inputDim: net.inp, hidden: net.hidden, outputDim: net.out, seed: 1 });
-  const target = buildMlp({ inputDim: net.inp, hidden: net.hidden, outputDim: net.out, seed: 2 });
+  const online = Mlp.create({ inputDim: net.inp, hidden: net.hidden, outputDim: net.out, seed: 1 });
+  const target = Mlp.create({ inputDim: net.inp, hidden: net.hidden, outputDim: net.out, seed: 2 });
   const trainer = new MlpTrainer(online, { learningRate: 1e-3 });
   const y = new Float32Array(B);
   const huberGrad = (q, g) => {
@@ -89,7 +89,7 @@ function fastStep(tf, net, data) {
     return l / B;
   };
   const step = () => {
-    const qn = mlpForwardArray(target, data.s2, B);
+    const qn = target.forward(data.s2, B);
     for (let i = 0; i < B; i++) {
       let m = -Infinity;
       for (let j = 0; j < net.out; j++) m = Math.max(m, qn[i * net.out + j]);
@@ -97,14 +97,14 @@ function fastStep(tf, net, data) {
     }
     trainer.step(data.s, B, huberGrad);
   };
-  return { step, dispose: () => { online.dispose(); target.dispose(); }, online };
+  return { step, dispose: () => {}, online };
 }
 
 function forward1(tf, online, net, fast) {
   const x = new Float32Array(net.inp).fill(0.5);
   const xt = tf.tensor2d(x, [1, net.inp]);
   const us = fast
-    ? timeIt(() => mlpForwardArray(online, x, 1), QUICK ? 300 : 2000, 100)
+    ? timeIt(() => online.forward(x, 1), QUICK ? 300 : 2000, 100)
     : timeIt(() => {
       const q = online.predictOnBatch(xt);
       q.dataSync();
@@ -135,25 +135,19 @@ const results = {};
 for (const [name, net] of Object.entries(NETS)) {
   const data = batchData(net, 7);
   const r = (results[name] = {});
-  for (const mode of ['wasm_unpatched', 'wasm_patched', 'wasm_fast', 'cpu']) {
+  for (const mode of ['wasm_tfjs', 'wasm_fast', 'cpu']) {
     await initTf({ backend: mode === 'cpu' ? 'cpu' : 'wasm' });
-    if (mode === 'wasm_unpatched') unpatchWasmBatchMatMul();
-    else if (mode !== 'cpu') patchWasmBatchMatMul();
     const impl = mode === 'wasm_fast' ? fastStep(tf, net, data) : tfjsStep(tf, net, data);
     const n = mode === 'cpu' ? Math.max(10, steps / 10) : steps;
     r[mode] = timeIt(impl.step, n, Math.min(30, n));
     emit(`dqn_step_us_${name}_${mode}`, r[mode], { backend: tf.getBackend(), net: name });
-    if (mode === 'wasm_patched' || mode === 'wasm_fast' || mode === 'cpu') {
-      r[`fwd1_${mode}`] = forward1(tf, impl.online, net, mode === 'wasm_fast');
-      emit(`forward1_us_${name}_${mode}`, r[`fwd1_${mode}`], { backend: tf.getBackend(), net: name });
-    }
+    r[`fwd1_${mode}`] = forward1(tf, impl.online, net, mode === 'wasm_fast');
+    emit(`forward1_us_${name}_${mode}`, r[`fwd1_${mode}`], { backend: tf.getBackend(), net: name });
     impl.dispose();
   }
-  emit(`dqn_speedup_${name}_patched_vs_unpatched`, r.wasm_unpatched / r.wasm_patched);
-  emit(`dqn_speedup_${name}_fast_vs_patched`, r.wasm_patched / r.wasm_fast);
+  emit(`dqn_speedup_${name}_fast_vs_tfjs_wasm`, r.wasm_tfjs / r.wasm_fast);
   emit(`dqn_speedup_${name}_fast_vs_cpu`, r.cpu / r.wasm_fast);
 }
-patchWasmBatchMatMul();
 await initTf({ backend: 'wasm' });
 
 const torch = torchFigures();
@@ -166,6 +160,6 @@ if (torch === null) {
     emit(`dqn_step_us_${name}_torch`, t.train_step_us, { net: name });
     emit(`forward1_us_${name}_torch`, t.forward1_us, { net: name });
     emit(`dqn_ratio_${name}_tfjs_fast_over_torch`, results[name].wasm_fast / t.train_step_us);
-    emit(`dqn_ratio_${name}_tfjs_patched_over_torch`, results[name].wasm_patched / t.train_step_us);
+    emit(`dqn_ratio_${name}_tfjs_wasm_over_torch`, results[name].wasm_tfjs / t.train_step_us);
   }
 }

@@ -40,12 +40,15 @@ export { runEpisode, sampleMasked, type Policy, type ActContext, type EpisodeRes
 
 // Attackers.
 export { RandomAttacker, ScriptedAttacker } from './range/baselines.js';
-export { createAttacker, registerAttacker, attackerKinds, attackerRegistry, isLearningKind, loadLearningAttacker, type AttackerKind, type AttackerEntry, type CreateAttackerOptions } from './attackers/registry.js';
+export {
+  createAttacker, registerAttacker, attackerKinds, attackerRegistry, isLearningKind, loadLearningAttacker,
+  type AttackerKind, type AttackerEntry, type CreateAttackerOptions, type LoadLearnerOptions,
+} from './attackers/registry.js';
 export { Registry, type RegistryOptions } from './shared/registry.js';
 export { resolvePlugins, loadPlugins } from './shared/plugins.js';
-export { DqnAttacker } from './attackers/dqn.js';
-export { PgAttacker } from './attackers/policy-gradient.js';
-export type { LearningAttacker } from './attackers/learner.js';
+export { DqnAttacker, DQN_DEFAULTS, type DqnConfig } from './attackers/dqn.js';
+export { PgAttacker, PG_DEFAULTS, type PgConfig } from './attackers/policy-gradient.js';
+export { TransitionCollector, type LearningAttacker, type LearnerSpec, type Transition, type TrainingState, type ScalarLog } from './attackers/learner.js';
 
 // Defenders.
 export { NoopDefender, RandomDefender } from './range/baselines.js';
@@ -62,6 +65,10 @@ export { episodeMetrics, incidentsOf, DetectionRecorder, type EpisodeMetrics, ty
 
 // Co-training and experiments.
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';
+export { train, type TrainOptions, type TrainResult } from './train/run.js';
+export { evaluateAttacker, type EvaluateAttackerOptions, type AttackerEvaluation } from './train/evaluate.js';
+export { summariseEpisodes, quietShare, type EpisodeRecord, type EpisodeSummary } from './train/episodes.js';
+export { readScalars, scalarFileSink, SCALARS_FILE, type Scalar, type ScalarSink } from './train/scalars.js';
 export { runCell, type CellSpec, type CellResult, type CellBudget } from './lab/cell.js';
 
 // Experiments: everything `cyrange run`, `cyrange report` and `cyrange reproduce` do.
@@ -78,3 +85,4 @@ export { manifestSchema, cellRecordSchema, resultsSchema, readCellsFile, readMan
 
 // Neural-network runtime.
 export { initTf, tfBackendName } from './nn/runtime.js';
+export { Mlp, MlpTrainer, type MlpSpec, type AdamOptions } from './nn/mlp.js';

@@ -8,13 +8,11 @@ import { CyrangeError } from '../src/shared/errors.js';
 import { runEpisode, type Policy } from '../src/range/agent.js';
 import { RangeEnv, type AgentInfo, type Observation, type RangeEvent, type StepResult } from '../src/range/env.js';
 import { generateScenario } from '../src/range/generate.js';
-import { RandomAttacker } from '../src/range/baselines.js';
-import { NoopDefender } from '../src/range/baselines.js';
 import { DqnAttacker } from '../src/attackers/dqn.js';
 import { PgAttacker, maskedSoftmax, policyLossGrad } from '../src/attackers/policy-gradient.js';
 import { TransitionCollector, type LearningAttacker } from '../src/attackers/learner.js';
-import { attackerKinds, createAttacker, loadLearningAttacker } from '../src/attackers/registry.js';
-import { RolloutPool, rolloutWorkerPath, trainWithRollouts } from '../src/attackers/rollouts.js';
+import { attackerKinds, attackerRegistry, createAttacker, loadLearningAttacker, registerAttacker } from '../src/attackers/registry.js';
+import { DefendedRolloutPool, defendedRolloutWorkerPath, learnFromRollouts } from '../src/train/rollouts.js';
 
 // ------------------------------------------------------------------------------------------------
 // A tiny deterministic chain with the range's conventions: states 0..5, start 0, +1 on reaching 5
@@ -121,7 +119,6 @@ describe('chain task', () => {
       d.mode = 'eval';
       const ret = play(d, 999).returns[AG]!;
       const w = d.getWeights();
-      d.dispose();
       return { ret, w };
     };
     const a = run();
@@ -136,7 +133,6 @@ describe('chain task', () => {
     p.mode = 'eval';
     expect(play(p, 999).returns[AG]).toBeCloseTo(0.95, 6);
     expect(p.counters.gradientSteps).toBe(50);
-    p.dispose();
   });
 });
 
@@ -160,7 +156,6 @@ describe('action masks', () => {
           expect(mask[a]).toBe(1);
         }
       }
-      ag.dispose();
     }
   });
 
@@ -188,7 +183,6 @@ describe('action masks', () => {
       expect(y[1]).toBeCloseTo(1 + Math.pow(0.9, 2.5) * qT[aStar]!, 5);
       expect(y[2]).toBeCloseTo(1, 6);
       expect(Math.abs(y[0]! - (1 + 0.9 * qT[best]!))).toBeGreaterThan(1e-6);
-      d.dispose();
     }
   });
 
@@ -208,7 +202,6 @@ describe('action masks', () => {
     expect(Array.from(rb.done.slice(0, 4))).toEqual([0, 1, 1, 1]);
     expect([rb.obs[0], rb.nextObs[0], rb.obs[2], rb.nextObs[2]]).toEqual([0, 3, 1, 4]);
     expect(d.counters.envSteps).toBe(4);
-    d.dispose();
   });
 
   it('policy-gradient logits gradient matches finite differences and is 0 on masked logits', () => {
@@ -278,10 +271,8 @@ describe('eval mode and persistence', () => {
       const counters = { ...ag.counters };
       for (let ep = 0; ep < 5; ep++) play(ag, 100 + ep);
       expect(ag.trainStep()).toBeNull();
-      ag.endEpisode();
       expect(Array.from(ag.getWeights())).toEqual(Array.from(before));
       expect(ag.counters).toEqual(counters);
-      ag.dispose();
     }
   });
 
@@ -306,8 +297,6 @@ describe('eval mode and persistence', () => {
         expect(back.act(obs, { mask })).toBe(ag.act(obs, { mask }));
       }
       expect(play(back, 5).returns[AG]).toBe(play(ag, 5).returns[AG]);
-      back.dispose();
-      ag.dispose();
     }
     const file = join(dir, 'dqn', 'agent.json');
     const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
@@ -319,7 +308,38 @@ describe('eval mode and persistence', () => {
     await writeFile(file, JSON.stringify({ ...manifest, nActions: 5 }));
     await expect(DqnAttacker.load(join(dir, 'dqn'))).rejects.toThrow(/model\.json: the network has 4 outputs but agent\.json expects 5/);
     await writeFile(file, JSON.stringify({ ...manifest, hyperparameters: { gama: 0.9 } }));
-    await expect(DqnAttacker.load(join(dir, 'dqn'))).rejects.toThrow(/hyperparameters\.gama: unknown/);
+    await expect(DqnAttacker.load(join(dir, 'dqn'))).rejects.toThrow(/hyperparameters\.gama: not a dqn hyperparameter/);
+  });
+});
+
+describe('training state', () => {
+  it.each(['dqn', 'pg'] as const)('%s: saved with its training state and loaded back, it trains on exactly as the original', async (kind) => {
+    // Small buffers and an update batch of 3 episodes: the replay ring wraps, and after 10 episodes one is waiting for an update.
+    const hp = kind === 'dqn' ? { ...dqnChainHp, bufferSize: 40, learningStarts: 30, nStep: 3 } : { ...pgChainHp, episodesPerUpdate: 3 };
+    const a = (await createAttacker(kind, { obsSize: 6, nActions: 4, seed: 12, hyperparameters: hp })) as LearningAttacker;
+    train(a, 10);
+    const scalars: string[] = [];
+    const d = join(dir, `state-${kind}`);
+    await a.save(d, { training: true });
+    const b = await loadLearningAttacker(d, { obsSize: 6, nActions: 4, training: true });
+    expect(b.counters).toEqual(a.counters);
+    for (const [ag, tag] of [[a, 'a'], [b, 'b']] as const) ag.onScalar = (name, step, value) => scalars.push(`${tag} ${name} ${step} ${value}`);
+    train(a, 25);
+    train(b, 25);
+    expect(a.counters.gradientSteps).toBeGreaterThan(5);
+    expect(Array.from(b.getWeights())).toEqual(Array.from(a.getWeights()));
+    const strip = (tag: string): string[] => scalars.filter((x) => x.startsWith(tag)).map((x) => x.slice(2));
+    expect(strip('b')).toEqual(strip('a'));
+    expect(strip('a').length).toBeGreaterThan(25);
+    // Without its training state, the same agent starts its optimizer (and buffers) afresh: training differs.
+    const c = await loadLearningAttacker(d, { obsSize: 6, nActions: 4 });
+    const a2 = await loadLearningAttacker(d, { obsSize: 6, nActions: 4, training: true });
+    train(c, 25);
+    train(a2, 25);
+    expect(Array.from(c.getWeights())).not.toEqual(Array.from(a2.getWeights()));
+    // A damaged training state is a one-line error naming the file.
+    await writeFile(join(d, 'training.json'), JSON.stringify({ format: 1, kind, state: {}, arrays: [] }));
+    await expect(loadLearningAttacker(d, { training: true })).rejects.toThrow(/training\.json: state: /);
   });
 });
 
@@ -331,19 +351,38 @@ describe('registry', () => {
       const p = await createAttacker(k, { env, seed: 1, hyperparameters: {} });
       const r = runEpisode(env, { [env.attackerIds[0]!]: p }, 3);
       expect(['exfiltration', 'contained', 'timeout']).toContain(r.outcome);
-      (p as Partial<LearningAttacker>).dispose?.();
     }
     await expect(createAttacker('dqnn', { source: 'exp.json: attackers[0].kind' })).rejects.toThrow(/exp\.json: attackers\[0\]\.kind: unknown attacker kind "dqnn"/);
     await expect(createAttacker('dqn', { env, hyperparameters: { gama: 1 } as object })).rejects.toThrow(CyrangeError);
     await expect(createAttacker('pg', { env, source: 'exp.json: attackers[0]', hyperparameters: { gamma: 2 } })).rejects.toThrow(/exp\.json: attackers\[0\]: hyperparameters: pg: gamma/);
+    // null (JSON's Infinity) only where Infinity means off.
+    await expect(createAttacker('dqn', { env, hyperparameters: { learningRate: null } })).rejects.toThrow(/^attacker kind "dqn": hyperparameters\.learningRate: expected a number, got null$/);
+    await expect(createAttacker('dqn', { env, hyperparameters: { learningRate: Infinity } })).rejects.toThrow(CyrangeError);
     // An infinite setting survives the JSON manifest (written as null).
     const inf = (await createAttacker('dqn', { obsSize: 6, nActions: 4, hyperparameters: { maxGradNorm: Infinity, hidden: [8] } })) as DqnAttacker;
     await inf.save(join(dir, 'inf'));
     const back = await DqnAttacker.load(join(dir, 'inf'));
     expect(back.config.maxGradNorm).toBe(Infinity);
     expect(back.config.hidden).toEqual([8]);
-    inf.dispose();
-    back.dispose();
+    // Agent directories load through the registry entry of the kind their agent.json names.
+    const file = join(dir, 'inf', 'agent.json');
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...manifest, kind: 'dqn-plugin' }));
+    await expect(loadLearningAttacker(join(dir, 'inf'))).rejects.toThrow(/agent\.json: kind: unknown attacker kind "dqn-plugin"/);
+    const loads: string[] = [];
+    registerAttacker('dqn-plugin', {
+      description: 'a plugin kind that saves under its own name', learning: true,
+      create: (o) => createAttacker('dqn', o),
+      load: async (d, o) => {
+        loads.push(d);
+        await writeFile(file, JSON.stringify(manifest));
+        return DqnAttacker.load(d, o);
+      },
+    });
+    const viaPlugin = await loadLearningAttacker(join(dir, 'inf'), { obsSize: 6 });
+    expect(loads).toEqual([join(dir, 'inf')]);
+    expect(Array.from(viaPlugin.getWeights())).toEqual(Array.from(back.getWeights()));
+    expect(attackerRegistry.get('dqn-plugin').learning).toBe(true);
   });
 });
 
@@ -353,59 +392,37 @@ describe('registry', () => {
 const rangeScenario = generateScenario({ hosts: 20, seed: 1, timeLimit: 150 });
 
 describe('rollouts', () => {
-  it('gives the same episodes whatever the number of workers', async () => {
+  it('gives the same episodes whatever the number of workers, and the learner trains on them', async () => {
     const env = new RangeEnv(rangeScenario, { telemetry: false });
-    const d = (await createAttacker('dqn', { env, seed: 2, hyperparameters: { epsilonStart: 0.5, epsilonEnd: 0.5 } })) as DqnAttacker;
-    const one = new RolloutPool({ scenario: rangeScenario, workers: 0, defender: 'random' });
-    const two = new RolloutPool({ scenario: rangeScenario, workers: 2, defender: 'random' });
+    const d = (await createAttacker('dqn', { env, seed: 2, hyperparameters: { epsilonStart: 0.5, epsilonEnd: 0.5, learningStarts: 40, batchSize: 16 } })) as DqnAttacker;
+    const one = new DefendedRolloutPool(1);
+    const two = new DefendedRolloutPool(2);
+    const base = { scenario: rangeScenario, learner: d.spec(), exploration: d.explorationState(), defender: 'random', detectorDir: null, benignShare: 0.05, rowSeed: 3, plugins: [] };
+    const pairs: [number, number][] = [[0, 11], [1, 12], [2, 13], [3, 14]];
     try {
-      // npm test builds dist/ first, so the compiled worker exists and this runs on 2 threads.
-      expect(two.parallel).toBe(rolloutWorkerPath() !== null);
+      // The vitest global setup builds dist/ first, so the compiled worker exists and this runs on 2 threads.
+      expect(two.parallel).toBe(defendedRolloutWorkerPath() !== null);
+      expect(two.parallel).toBe(true);
       expect(one.parallel).toBe(false);
-      const a = await one.collect(d, { episodes: 4, seed: 7 });
-      const b = await two.collect(d, { episodes: 4, seed: 7 });
-      expect(b.episodes.map((e) => e.index)).toEqual([0, 1, 2, 3]);
-      expect(b.episodes.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n])).toEqual(a.episodes.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n]));
-      expect(Array.from(b.episodes[3]!.action)).toEqual(Array.from(a.episodes[3]!.action));
-      expect(Array.from(b.episodes[1]!.nextObs)).toEqual(Array.from(a.episodes[1]!.nextObs));
-      expect(a.decisions).toBeGreaterThan(0);
-      // Training from rollouts: transitions reach the learner, gradient steps happen.
-      const logs = await trainWithRollouts(d, two, { iterations: 2, episodesPerIteration: 4, seed: 8 });
-      expect(d.counters.episodes).toBe(8);
-      expect(d.counters.envSteps).toBe(d.replay.size);
-      expect(logs[1]!.envSteps).toBeGreaterThan(0);
+      const a = (await one.run(base, d.getWeights(), pairs)).flatMap((r) => r.episodes);
+      const b = (await two.run(base, d.getWeights(), pairs)).flatMap((r) => r.episodes).sort((x, y) => x.index - y.index);
+      expect(b.map((e) => e.index)).toEqual([0, 1, 2, 3]);
+      expect(b.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n])).toEqual(a.map((e) => [e.seed, e.outcome, e.return, e.steps, e.n]));
+      expect(Array.from(b[3]!.action)).toEqual(Array.from(a[3]!.action));
+      expect(Array.from(b[1]!.nextObs)).toEqual(Array.from(a[1]!.nextObs));
+      const decisions = a.reduce((n, e) => n + e.n, 0);
+      expect(decisions).toBeGreaterThan(40);
+      // The learner takes them in episode order and its own schedule trains.
+      const w0 = d.getWeights();
+      const grads = learnFromRollouts(d, await two.run(base, d.getWeights(), pairs));
+      expect(d.counters.episodes).toBe(4);
+      expect(d.counters.envSteps).toBe(decisions);
+      expect(grads).toBeGreaterThan(0);
+      expect(d.counters.gradientSteps).toBe(grads);
+      expect(Array.from(d.getWeights())).not.toEqual(Array.from(w0));
     } finally {
       await one.close();
       await two.close();
-      d.dispose();
     }
   });
 });
-
-describe('range', () => {
-  it('DQN trained briefly beats the random attacker against a no-op defender', async () => {
-    const env = new RangeEnv(rangeScenario, { telemetry: false });
-    const att = env.attackerIds[0]!;
-    const policies = (a: Policy): Record<string, Policy> => {
-      const p: Record<string, Policy> = { [att]: a };
-      for (const d of env.defenderIds) p[d] = new NoopDefender();
-      return p;
-    };
-    const successRate = (a: Policy, n: number): number => {
-      let s = 0;
-      for (let i = 0; i < n; i++) if (runEpisode(env, policies(a), 50_000 + i).outcome === 'exfiltration') s++;
-      return s / n;
-    };
-    const dqn = (await createAttacker('dqn', { env, seed: 1, hyperparameters: RANGE_HP })) as DqnAttacker;
-    for (let ep = 0; ep < RANGE_EPISODES; ep++) runEpisode(env, policies(dqn), ep);
-    dqn.mode = 'eval';
-    const learned = successRate(dqn, 20);
-    const random = successRate(new RandomAttacker(), 20);
-    expect(learned).toBeGreaterThan(random);
-    dqn.dispose();
-  });
-});
-
-// A gradient step per transition: 110 short episodes are too few for the default one step per 4.
-const RANGE_HP = { learningStarts: 500, epsilonDecaySteps: 3000, gamma: 0.99, targetSyncEvery: 500, learningRate: 5e-4, trainFrequency: 1 };
-const RANGE_EPISODES = 110;

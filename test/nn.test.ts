@@ -3,8 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initTf, tfBackendName, tf, TF_BACKEND_ENV } from '../src/nn/runtime.js';
-import { isWasmBatchMatMulPatched } from '../src/nn/batchmatmul-patch.js';
-import { buildMlp, copyWeights, getWeightsFlat, setWeightsFlat, MlpTrainer, mlpForwardArray } from '../src/nn/mlp.js';
+import { buildMlp, Mlp, MlpTrainer } from '../src/nn/mlp.js';
 import { loadLayersModelFromDir, saveLayersModel } from '../src/nn/io.js';
 import { CyrangeError } from '../src/shared/errors.js';
 import { Rng } from '../src/shared/prng.js';
@@ -34,10 +33,6 @@ describe('backend selection', () => {
     expect(rt.backend).toBe(tf.getBackend());
     expect(tfBackendName()).toBe(rt.backend);
     if (rt.backend !== 'tensorflow') expect(rt.fallbacks.some((f) => f.startsWith('node:'))).toBe(true);
-    if (rt.backend === 'wasm') {
-      expect(rt.patchedBatchMatMul).toBe(true);
-      expect(isWasmBatchMatMulPatched()).toBe(true);
-    }
     // Idempotent: the same call gives the same runtime object.
     expect(await initTf()).toBe(rt);
   });
@@ -60,84 +55,61 @@ describe('backend selection', () => {
   });
 });
 
-describe('patched wasm BatchMatMul', () => {
-  it('transposed products equal the cpu backend', async () => {
-    const rng = new Rng(3);
-    const a = randomMatrix(rng, 37, 53);
-    const b = randomMatrix(rng, 53, 29);
-    const results: Record<string, Float32Array[]> = {};
-    for (const backend of ['wasm', 'cpu'] as const) {
-      await initTf({ backend });
-      results[backend] = tf.tidy(() => {
-        const A = tf.tensor2d(a, [37, 53]);
-        const B = tf.tensor2d(b, [53, 29]);
-        const At = tf.transpose(A);
-        const Bt = tf.transpose(B);
-        return [tf.matMul(A, B), tf.matMul(At, B, true, false), tf.matMul(A, Bt, false, true), tf.matMul(At, Bt, true, true),
-          tf.matMul(tf.stack([At, At]), tf.stack([Bt, Bt]), true, true)].map((t) => t.dataSync() as Float32Array);
-      });
-    }
-    const [w, c] = [results['wasm'] as Float32Array[], results['cpu'] as Float32Array[]];
-    for (let i = 0; i < w.length; i++) expect(maxRelDiff(w[i] as Float32Array, c[i] as Float32Array)).toBeLessThan(1e-5);
-    expect(isWasmBatchMatMulPatched()).toBe(true);
-  });
+/** A tfjs model's weights, flat in getWeights() order. */
+function tfWeights(model: tf.LayersModel): Float32Array {
+  return Float32Array.from(model.getWeights().flatMap((w) => Array.from(w.dataSync() as Float32Array)));
+}
 
-  it('MLP gradients (batch 64) under patched wasm equal cpu gradients', async () => {
-    await initTf({ backend: 'wasm' });
-    const model = buildMlp({ inputDim: 40, hidden: [32, 16], outputDim: 8, seed: 11 });
-    const rng = new Rng(5);
-    const xs = randomMatrix(rng, 64, 40);
-    const ys = randomMatrix(rng, 64, 8);
-    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const grads: Record<string, Float32Array[]> = {};
-    for (const backend of ['wasm', 'cpu'] as const) {
-      await initTf({ backend });
-      const before = tf.memory().numTensors;
-      const { value, grads: g } = tf.variableGrads(() => {
-        const x = tf.tensor2d(xs, [64, 40]);
-        const y = tf.tensor2d(ys, [64, 8]);
-        return tf.losses.huberLoss(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
-      }, vars);
-      grads[backend] = vars.map((v) => g[v.name]?.dataSync() as Float32Array);
-      expect(value.dataSync()[0]).toBeGreaterThan(0);
-      tf.dispose([value, ...Object.values(g)]);
-      expect(tf.memory().numTensors).toBe(before);
-    }
-    const [w, c] = [grads['wasm'] as Float32Array[], grads['cpu'] as Float32Array[]];
-    expect(w.length).toBe(6);
-    for (let i = 0; i < w.length; i++) {
-      expect((w[i] as Float32Array).length).toBeGreaterThan(0);
-      expect(maxRelDiff(w[i] as Float32Array, c[i] as Float32Array)).toBeLessThan(1e-4);
-    }
-    model.dispose();
-  });
-});
-
-describe('mlp builder', () => {
-  it('same seed gives the same weights, another seed different ones', async () => {
+describe('Mlp', () => {
+  it('starts from the weights of a tfjs Dense stack with the same seed; same seed same weights, another seed different ones', async () => {
     await initTf();
-    const a = buildMlp({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 7 });
-    const b = buildMlp({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 7 });
-    const c = buildMlp({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 8 });
-    const fa = getWeightsFlat(a).data;
+    for (const spec of [{ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 7 }, { inputDim: 5, hidden: [], outputDim: 9, seed: 1 }, { inputDim: 33, hidden: [17], outputDim: 2, activation: 'tanh' as const, seed: 99 }]) {
+      const ref = buildMlp(spec);
+      expect(Array.from(Mlp.create(spec).getWeights().data)).toEqual(Array.from(tfWeights(ref)));
+      ref.dispose();
+    }
+    const a = Mlp.create({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 7 });
+    const b = Mlp.create({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 7 });
+    const c = Mlp.create({ inputDim: 10, hidden: [8, 4], outputDim: 3, seed: 8 });
+    const fa = a.getWeights().data;
     expect(fa.length).toBe(10 * 8 + 8 + 8 * 4 + 4 + 4 * 3 + 3);
-    expect(getWeightsFlat(b).data).toEqual(fa);
-    expect(getWeightsFlat(c).data).not.toEqual(fa);
-    copyWeights(a, c);
-    expect(getWeightsFlat(c).data).toEqual(fa);
-    const flat = getWeightsFlat(b);
+    expect(a.paramCount).toBe(fa.length);
+    expect(b.getWeights().data).toEqual(fa);
+    expect(c.getWeights().data).not.toEqual(fa);
+    c.copyFrom(a);
+    expect(c.getWeights().data).toEqual(fa);
+    const flat = b.getWeights();
     flat.data[0] = 42;
-    setWeightsFlat(c, flat);
-    expect(getWeightsFlat(c).data[0]).toBe(42);
-    expect(() => setWeightsFlat(c, new Float32Array(3))).toThrow(/expected/);
-    const d = buildMlp({ inputDim: 10, hidden: [8], outputDim: 3, seed: 7 });
-    expect(() => copyWeights(a, d)).toThrow(/shapes differ/);
-    for (const m of [a, b, c, d]) m.dispose();
+    c.setWeights(flat);
+    expect(c.getWeights().data[0]).toBe(42);
+    expect(() => c.setWeights(new Float32Array(3))).toThrow(/expected/);
+    const d = Mlp.create({ inputDim: 10, hidden: [8], outputDim: 3, seed: 7 });
+    expect(() => d.copyFrom(a)).toThrow(/shapes differ/);
+    expect(() => Mlp.create({ inputDim: 4, hidden: [3], outputDim: 2, activation: 'elu', seed: 1 })).toThrow(/activation elu/);
+  });
+
+  it('forward equals tfjs predict; tfjs models convert both ways without changing a weight', async () => {
+    await initTf();
+    const spec = { inputDim: 12, hidden: [16, 8], outputDim: 5, activation: 'tanh' as const, outputActivation: 'sigmoid' as const, seed: 21 };
+    const net = Mlp.create(spec);
+    const xs = randomMatrix(new Rng(2), 9, 12);
+    const model = net.toLayersModel();
+    const x = tf.tensor2d(xs, [9, 12]);
+    const ref = (model.predictOnBatch(x) as tf.Tensor).dataSync() as Float32Array;
+    expect(maxRelDiff(net.forward(xs, 9), ref)).toBeLessThan(1e-5);
+    const rows = net.forwardRows(xs, 9);
+    for (let r = 0; r < 9; r++) for (let j = 0; j < 5; j++) expect(rows.out[r * rows.stride + j]).toBe(net.forward(xs, 9)[r * 5 + j]);
+    expect(Array.from(tfWeights(model))).toEqual(Array.from(net.getWeights().data));
+    const back = Mlp.fromLayersModel(model);
+    expect(Array.from(back.getWeights().data)).toEqual(Array.from(net.getWeights().data));
+    expect([back.hidden, back.activation, back.outputActivation]).toEqual([[16, 8], 'tanh', 'sigmoid']);
+    model.dispose();
+    x.dispose();
   });
 });
 
-describe('MlpTrainer (hand-written backward + JS Adam)', () => {
-  it.each(['relu', 'tanh'] as const)('%s: matches tf.train.adam + minimize step for step; mlpForwardArray matches predictOnBatch', async (activation) => {
+describe('MlpTrainer (hand-written backward + wasm Adam)', () => {
+  it.each(['relu', 'tanh'] as const)('%s: trained through a tfjs model, matches tf.train.adam + minimize step for step; the model sees every step', async (activation) => {
     await initTf();
     const spec = { inputDim: 20, hidden: [16, 12], outputDim: 6, activation, seed: 9 };
     const a = buildMlp(spec);
@@ -167,10 +139,12 @@ describe('MlpTrainer (hand-written backward + JS Adam)', () => {
       lb?.dispose();
     }
     expect(trainer.iterations).toBe(5);
-    expect(maxRelDiff(getWeightsFlat(a).data, getWeightsFlat(b).data)).toBeLessThan(1e-4);
-    expect(maxRelDiff(getWeightsFlat(a).data, getWeightsFlat(buildMlp(spec)).data)).toBeGreaterThan(1e-3);
+    expect(maxRelDiff(tfWeights(a), tfWeights(b))).toBeLessThan(1e-4);
+    expect(maxRelDiff(tfWeights(a), tfWeights(buildMlp(spec)))).toBeGreaterThan(1e-3);
+    // The trainer's own network and the tfjs model it writes back to agree after every step.
+    expect(Array.from(trainer.mlp.getWeights().data)).toEqual(Array.from(tfWeights(a)));
     const ref = (a.predictOnBatch(x) as tf.Tensor).dataSync() as Float32Array;
-    expect(maxRelDiff(mlpForwardArray(a, xs, 64), ref)).toBeLessThan(1e-5);
+    expect(maxRelDiff(trainer.mlp.forward(xs, 64), ref)).toBeLessThan(1e-5);
     const before = tf.memory().numTensors;
     trainer.step(xs, 64, () => 0);
     expect(tf.memory().numTensors).toBe(before);

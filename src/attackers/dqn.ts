@@ -1,5 +1,16 @@
 /**
- * Deep Q-Network attacker, CleanRL style: read top to bottom.
+ * Deep Q-Network attacker, CleanRL style: the loop reads top to bottom in this file.
+ *
+ *   act(obs)           epsilon-greedy over the allowed actions; epsilon falls linearly with the
+ *                      transitions collected (train mode), evalEpsilon in eval mode
+ *   observe(step)      closes the decision-to-decision transition -> addTransition
+ *   addTransition(t)   n-step transitions into the replay buffer, then the update schedule (the only
+ *                      one, for this thread's episodes and for rollout workers' alike): once
+ *                      learningStarts transitions are stored, a gradient step every trainFrequency
+ *                      transitions
+ *   trainStep()        sample a batch, Double-DQN masked targets, Huber loss, clip, Adam; the target
+ *                      network follows every targetSyncEvery gradient steps. Scalars: td_loss, q_mean,
+ *                      grad_norm per gradient step; episode_return and epsilon per episode.
  *
  * Defaults follow the reference paper's attacker (MLP 128/64/32, Adam lr 1e-3, gamma 0.95, replay
  * 100k, batch 64, epsilon-greedy with decay, a target network), plus the usual improvements:
@@ -19,18 +30,20 @@
  *     the rule-based MAS and lost it again a few rounds later; with these it kept it (two seeds).
  *
  * Randomness: the network initialisers are seeded from `seed`; exploration uses an Rng reseeded at
- * every episode from (seed, episode seed), replay sampling its own Rng from `seed`. Same seed, same
- * backend => same run.
+ * every episode from (seed, episode seed), replay sampling its own Rng from `seed` (checkpointed with
+ * the replay buffer, the target network and Adam's moments, see trainingState). Same seed, same run.
  */
-import type * as tfTypes from '@tensorflow/tfjs';
+import { CyrangeError } from '../shared/errors.js';
 import { Rng, hash32 } from '../shared/prng.js';
-import { buildMlp, copyWeights, getWeightsFlat, MlpTrainer, mlpForwardArray, mlpForwardRows, setWeightsFlat } from '../nn/mlp.js';
+import { Mlp, MlpTrainer } from '../nn/mlp.js';
 import type { ActContext } from '../range/agent.js';
 import type { Action, Observation, StepResult } from '../range/env.js';
 import {
-  TransitionCollector, attackerVector, discount, freshCounters, loadAgent, maskedArgmax, safeAction, saveAgent, uniformMasked,
-  type LearnerMode, type LearnerSpec, type LearningAttacker, type MaskSource, type TrainingCounters, type Transition,
+  TransitionCollector, attackerVector, discount, freshCounters, maskedArgmax, safeAction, stateF32, transitionArrays, transitionsFromArrays, uniformMasked,
+  type LearnerMode, type PackedTransitions, type LearnerSpec, type LearningAttacker, type MaskSource, type ScalarLog, type StateArray, type TrainingCounters, type TrainingState, type Transition,
 } from './learner.js';
+import { dqnTrainingStateSchema, parseLearnerState } from './formats.js';
+import { loadAgent, saveAgent, type LoadAgentOptions } from './agent-dir.js';
 
 // ------------------------------------------------------------------------------- hyperparameters
 
@@ -46,7 +59,7 @@ export interface DqnConfig {
   batchSize: number;
   /** Transitions collected before the first gradient step. */
   learningStarts: number;
-  /** One gradient step every this many transitions (when training from observe()). */
+  /** One gradient step every this many transitions. */
   trainFrequency: number;
   /** Target network update every this many gradient steps. */
   targetSyncEvery: number;
@@ -69,7 +82,7 @@ export interface DqnConfig {
    */
   nStep: number;
   huberDelta: number;
-  /** Global gradient-norm clip (Infinity = off). */
+  /** Global gradient-norm clip; Infinity (null in JSON) = off. */
   maxGradNorm: number;
   /** Rewards are multiplied by this before learning (the range's rewards are in host-value units). */
   rewardScale: number;
@@ -99,6 +112,9 @@ export const DQN_DEFAULTS: DqnConfig = {
   seed: 0,
 };
 
+/** Settings whose documented "off" value is Infinity (null in JSON). */
+export const DQN_OFF: readonly (keyof DqnConfig)[] = ['maxGradNorm'];
+
 export interface DqnOptions extends Partial<DqnConfig> {
   obsSize: number;
   nActions: number;
@@ -106,16 +122,10 @@ export interface DqnOptions extends Partial<DqnConfig> {
 
 // ------------------------------------------------------------------------------- replay buffer
 
-/** A batch in flat row-major arrays (rows x obsSize, rows x nActions, ...). */
-export interface DqnBatch {
-  obs: Float32Array;
-  action: Int32Array;
-  reward: Float32Array;
-  elapsed: Float32Array;
-  nextObs: Float32Array;
-  nextMask: Uint8Array;
-  done: Uint8Array;
-}
+/** A batch in flat row-major arrays (rows x obsSize, rows x nActions, ...); DQN needs no acting mask. */
+export type DqnBatch = Omit<PackedTransitions, 'n' | 'mask'>;
+
+const REPLAY_FIELDS = ['obs', 'nextObs', 'nextMask', 'action', 'reward', 'elapsed', 'done'] as const;
 
 /** Circular buffer of flat arrays; grows by doubling up to `capacity` so small runs stay small. */
 export class ReplayBuffer {
@@ -132,26 +142,23 @@ export class ReplayBuffer {
 
   constructor(readonly capacity: number, readonly obsSize: number, readonly nActions: number) {}
 
-  private grow(): void {
-    const cap = Math.min(this.capacity, Math.max(1024, this.cap * 2));
-    const g = <T extends Float32Array | Uint8Array | Int32Array>(old: T, make: (n: number) => T, width: number): T => {
-      const a = make(cap * width);
-      a.set(old);
-      return a;
-    };
-    this.obs = g(this.obs, (n) => new Float32Array(n), this.obsSize);
-    this.nextObs = g(this.nextObs, (n) => new Float32Array(n), this.obsSize);
-    this.nextMask = g(this.nextMask, (n) => new Uint8Array(n), this.nActions);
-    this.action = g(this.action, (n) => new Int32Array(n), 1);
-    this.reward = g(this.reward, (n) => new Float32Array(n), 1);
-    this.elapsed = g(this.elapsed, (n) => new Float32Array(n), 1);
-    this.done = g(this.done, (n) => new Uint8Array(n), 1);
+  private width(f: (typeof REPLAY_FIELDS)[number]): number {
+    return f === 'obs' || f === 'nextObs' ? this.obsSize : f === 'nextMask' ? this.nActions : 1;
+  }
+
+  private resize(cap: number): void {
+    for (const f of REPLAY_FIELDS) {
+      const old = this[f];
+      const a = new (old.constructor as new (n: number) => typeof old)(cap * this.width(f));
+      a.set(old.subarray(0, Math.min(old.length, a.length)));
+      (this as unknown as Record<string, StateArray>)[f] = a;
+    }
     this.cap = cap;
   }
 
   add(t: Transition): void {
     // Until full, pos === size, so growing keeps the ring contiguous.
-    if (this.pos >= this.cap && this.cap < this.capacity) this.grow();
+    if (this.pos >= this.cap && this.cap < this.capacity) this.resize(Math.min(this.capacity, Math.max(1024, this.cap * 2)));
     const i = this.pos;
     this.obs.set(t.obs, i * this.obsSize);
     this.nextObs.set(t.nextObs, i * this.obsSize);
@@ -179,6 +186,27 @@ export class ReplayBuffer {
       out.done[r] = this.done[i]!;
     }
   }
+
+  /** Ring position and the stored rows (views), for a checkpoint. */
+  state(): { size: number; pos: number; cap: number; arrays: Record<string, StateArray> } {
+    const arrays = Object.fromEntries(REPLAY_FIELDS.map((f) => [`replay.${f}`, this[f].subarray(0, this.size * this.width(f))]));
+    return { size: this.size, pos: this.pos, cap: this.cap, arrays };
+  }
+
+  restore(s: { size: number; pos: number; cap: number }, arrays: Record<string, StateArray>, source: string): void {
+    if (s.cap > this.capacity || s.size > s.cap || s.pos >= Math.max(1, this.capacity) || (s.size < this.capacity && s.pos !== s.size)) {
+      throw new CyrangeError(`${source}: replay: size ${s.size}, pos ${s.pos}, cap ${s.cap} do not fit a buffer of ${this.capacity}`);
+    }
+    this.size = 0;
+    this.resize(s.cap);
+    for (const f of REPLAY_FIELDS) {
+      const a = arrays[`replay.${f}`];
+      if (a === undefined || a.constructor !== this[f].constructor || a.length !== s.size * this.width(f)) throw new CyrangeError(`${source}: replay.${f}: expected ${s.size * this.width(f)} values`);
+      this[f].set(a as never);
+    }
+    this.size = s.size;
+    this.pos = s.pos;
+  }
 }
 
 export function allocBatch(rows: number, obsSize: number, nActions: number): DqnBatch {
@@ -196,17 +224,18 @@ export function allocBatch(rows: number, obsSize: number, nActions: number): Dqn
 // ------------------------------------------------------------------------------- the agent
 
 export class DqnAttacker implements LearningAttacker {
-  readonly kind = 'dqn' as const;
+  readonly kind = 'dqn';
   mode: LearnerMode = 'train';
   sink: ((t: Transition) => void) | null = null;
+  onScalar: ScalarLog | null = null;
   readonly obsSize: number;
   readonly nActions: number;
   readonly config: Readonly<DqnConfig>;
   readonly counters: TrainingCounters = freshCounters();
   readonly replay: ReplayBuffer;
 
-  private readonly online: tfTypes.Sequential;
-  private readonly target: tfTypes.Sequential;
+  private readonly online: Mlp;
+  private readonly target: Mlp;
   private readonly trainer: MlpTrainer;
   private readonly replayRng: Rng;
   private actRng: Rng;
@@ -214,6 +243,10 @@ export class DqnAttacker implements LearningAttacker {
   private readonly batch: DqnBatch;
   private readonly y: Float32Array;
   private epsilonOverride: number | null = null;
+  /** Decisions of the current episode not yet stored as n-step transitions. */
+  private pending: Transition[] = [];
+  /** Undiscounted return of the current training episode so far (for the episode_return scalar). */
+  private episodeReturn = 0;
 
   constructor(opts: DqnOptions) {
     const { obsSize, nActions, ...rest } = opts;
@@ -222,9 +255,9 @@ export class DqnAttacker implements LearningAttacker {
     this.nActions = nActions;
     const c = this.config;
     const rng = new Rng(c.seed);
-    this.online = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
-    this.target = buildMlp({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
-    copyWeights(this.online, this.target);
+    this.online = Mlp.create({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
+    this.target = Mlp.create({ inputDim: obsSize, hidden: c.hidden, outputDim: nActions, seed: rng.split('q-network') });
+    this.target.copyFrom(this.online);
     this.trainer = new MlpTrainer(this.online, { learningRate: c.learningRate, clipNorm: c.maxGradNorm });
     this.replay = new ReplayBuffer(c.bufferSize, obsSize, nActions);
     this.replayRng = rng.split('replay');
@@ -245,14 +278,16 @@ export class DqnAttacker implements LearningAttacker {
   // ---- acting
 
   reset(ctx: { env: MaskSource; agent: string; seed: number }): void {
+    // Exploration is reseeded per episode, so its state never crosses an episode (or a checkpoint).
     this.actRng = new Rng(hash32(this.config.seed, ctx.seed)).split('act');
     this.collector.reset(ctx.env);
     this.pending.length = 0;
+    this.episodeReturn = 0;
   }
 
   /** Q-values of one observation (online network, or the target network). */
   qValues(x: Float32Array, net: 'online' | 'target' = 'online'): Float32Array {
-    return mlpForwardArray(net === 'online' ? this.online : this.target, x, 1);
+    return (net === 'online' ? this.online : this.target).forward(x, 1);
   }
 
   act(obs: Observation, ctx: ActContext | { mask: Uint8Array }): Action {
@@ -266,24 +301,34 @@ export class DqnAttacker implements LearningAttacker {
     return safeAction(a);
   }
 
+  // ---- collecting
+
   observe(result: StepResult, agent: string): void {
     if (this.mode !== 'train') return;
     const t = this.collector.onStep(result, agent);
     if (t === null) return;
-    if (this.sink !== null) {
-      this.sink(t);
-      return;
-    }
-    this.addTransition(t);
-    const c = this.config;
-    if (this.replay.size >= c.learningStarts && this.counters.envSteps % c.trainFrequency === 0) this.trainStep();
-    if (t.done) this.endEpisode();
+    if (this.sink !== null) this.sink(t);
+    else this.addTransition(t);
+    if (t.done) this.collector.reset(null);
   }
 
-  /** One decision's transition, in episode order; the replay buffer gets n-step ones. */
+  /** One decision's transition, in episode order: n-step transitions into the replay buffer, then the schedule. */
   addTransition(t: Transition): void {
+    const c = this.config;
     this.counters.envSteps++;
-    if (t.done) this.counters.episodes++;
+    this.episodeReturn += t.reward;
+    this.storeNStep(t);
+    if (t.done) {
+      this.counters.episodes++;
+      this.onScalar?.('episode_return', this.counters.episodes, this.episodeReturn);
+      this.onScalar?.('epsilon', this.counters.episodes, this.epsilon);
+      this.episodeReturn = 0;
+    }
+    // The update schedule.
+    if (this.replay.size >= c.learningStarts && this.counters.envSteps % c.trainFrequency === 0) this.trainStep();
+  }
+
+  private storeNStep(t: Transition): void {
     const n = this.config.nStep;
     if (n <= 1) {
       this.replay.add(t);
@@ -315,13 +360,6 @@ export class DqnAttacker implements LearningAttacker {
     return { obs: first.obs, mask: first.mask, action: first.action, reward, elapsed, nextObs: last.nextObs, nextMask: last.nextMask, done: last.done };
   }
 
-  endEpisode(): void {
-    this.collector.reset(null);
-  }
-
-  /** Decisions of the current episode not yet stored as n-step transitions. */
-  private pending: Transition[] = [];
-
   // ---- learning
 
   /**
@@ -332,9 +370,9 @@ export class DqnAttacker implements LearningAttacker {
   tdTargets(b: Pick<DqnBatch, 'reward' | 'elapsed' | 'nextObs' | 'nextMask' | 'done'>, rows: number, out: Float32Array = new Float32Array(rows)): Float32Array {
     const c = this.config;
     const A = this.nActions;
-    // Views of each net's output buffer (two different models, so neither overwrites the other).
-    const qTarget = mlpForwardRows(this.target, b.nextObs, rows);
-    const qSelect = c.doubleDqn ? mlpForwardRows(this.online, b.nextObs, rows) : qTarget;
+    // Views of each net's output buffer (two different networks, so neither overwrites the other).
+    const qTarget = this.target.forwardRows(b.nextObs, rows);
+    const qSelect = c.doubleDqn ? this.online.forwardRows(b.nextObs, rows) : qTarget;
     const sel = qSelect.out;
     const mask = b.nextMask;
     for (let i = 0; i < rows; i++) {
@@ -358,19 +396,24 @@ export class DqnAttacker implements LearningAttacker {
     this.replay.sample(B, this.replayRng, b);
     const y = this.tdTargets(b, B, this.y);
     const delta = c.huberDelta;
+    let qSum = 0;
     const loss = this.trainer.step(b.obs, B, (q, grad) => {
       let l = 0;
       for (let i = 0; i < B; i++) {
         const k = i * A + b.action[i]!;
         const e = q[k]! - y[i]!;
         const ae = Math.abs(e);
+        qSum += q[k]!;
         l += ae <= delta ? 0.5 * e * e : delta * (ae - 0.5 * delta);
         grad[k] = (ae <= delta ? e : delta * Math.sign(e)) / B;
       }
       return l / B;
     });
-    this.counters.gradientSteps++;
-    if (this.counters.gradientSteps % c.targetSyncEvery === 0) this.syncTarget();
+    const step = ++this.counters.gradientSteps;
+    if (step % c.targetSyncEvery === 0) this.syncTarget();
+    this.onScalar?.('td_loss', step, loss);
+    this.onScalar?.('q_mean', step, qSum / B);
+    if (Number.isFinite(this.trainer.lastGradNorm)) this.onScalar?.('grad_norm', step, this.trainer.lastGradNorm);
     return loss;
   }
 
@@ -378,29 +421,29 @@ export class DqnAttacker implements LearningAttacker {
   syncTarget(): void {
     const tau = this.config.tau;
     if (tau >= 1) {
-      copyWeights(this.online, this.target);
+      this.target.copyFrom(this.online);
       return;
     }
-    const o = getWeightsFlat(this.online).data;
-    const t = getWeightsFlat(this.target);
+    const o = this.online.getWeights().data;
+    const t = this.target.getWeights();
     for (let i = 0; i < o.length; i++) t.data[i] = tau * o[i]! + (1 - tau) * t.data[i]!;
-    setWeightsFlat(this.target, t);
+    this.target.setWeights(t);
   }
 
   // ---- weights, rollouts, persistence
 
   getWeights(): Float32Array {
-    return getWeightsFlat(this.online).data;
+    return this.online.getWeights().data;
   }
 
   setWeights(w: Float32Array): void {
-    setWeightsFlat(this.online, w);
+    this.online.setWeights(w);
   }
 
   /** Also sets the target network (a fresh copy of the online one). */
   setAllWeights(w: Float32Array): void {
-    setWeightsFlat(this.online, w);
-    copyWeights(this.online, this.target);
+    this.online.setWeights(w);
+    this.target.copyFrom(this.online);
   }
 
   spec(): LearnerSpec {
@@ -416,30 +459,58 @@ export class DqnAttacker implements LearningAttacker {
     this.epsilonOverride = eps;
   }
 
+  /** Target network, Adam's moments, the replay buffer and its Rng, the unfinished n-step queue. */
+  trainingState(): TrainingState {
+    const adam = this.trainer.state();
+    const replay = this.replay.state();
+    return {
+      state: {
+        adam: { t: adam.t },
+        replayRng: this.replayRng.getState(),
+        replay: { size: replay.size, pos: replay.pos, cap: replay.cap },
+        pending: this.pending.length,
+        episodeReturn: this.episodeReturn,
+      },
+      arrays: {
+        target: this.target.getWeights().data,
+        'adam.m': adam.m,
+        'adam.v': adam.v,
+        ...replay.arrays,
+        ...transitionArrays('pending', this.pending, this.obsSize, this.nActions),
+      },
+    };
+  }
+
+  restoreTrainingState(ts: TrainingState, source: string): void {
+    const s = parseLearnerState(source, dqnTrainingStateSchema, ts.state);
+    const f32 = (name: string): Float32Array => stateF32(ts, name, source);
+    this.target.setWeights(f32('target'));
+    this.trainer.setState({ t: s.adam.t, m: f32('adam.m'), v: f32('adam.v') });
+    this.replay.restore(s.replay, ts.arrays, source);
+    this.replayRng.setState(s.replayRng);
+    this.pending = transitionsFromArrays('pending', ts.arrays, s.pending, this.obsSize, this.nActions, source);
+    this.episodeReturn = s.episodeReturn;
+  }
+
   /**
-   * Saves the online network (tfjs layers model: model.json + weights.bin) and agent.json.
-   * The target network, replay buffer and Adam moments are not saved: a loaded agent starts its
-   * target as a copy of the online network and its optimizer afresh.
+   * Saves the online network (tfjs layers model: model.json + weights.bin) and agent.json; with
+   * `training`, the training state too (a checkpoint). Without it a loaded agent starts its target as a
+   * copy of the online network, its optimizer and replay buffer afresh.
    */
-  async save(dir: string): Promise<void> {
-    await saveAgent(dir, [{ sub: '', model: this.online }], { kind: 'dqn', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config }, counters: { ...this.counters } });
+  async save(dir: string, opts: { training?: boolean } = {}): Promise<void> {
+    await saveAgent(dir, [{ sub: '', net: this.online }], { kind: 'dqn', obsSize: this.obsSize, nActions: this.nActions, hyperparameters: { ...this.config }, counters: { ...this.counters } }, opts.training ? this : null);
   }
 
   /**
    * Loads an agent saved by save(); refuses another kind, a newer format, or sizes other than
-   * `expect`'s (the env's). The loaded agent is in eval mode.
+   * `opts`' (the env's). The loaded agent is in eval mode.
    */
-  static async load(dir: string, expect: { obsSize?: number; nActions?: number } = {}): Promise<DqnAttacker> {
-    return loadAgent(dir, 'dqn', DQN_DEFAULTS, expect, [{ sub: '', outputs: 'actions' }], (hp, m, [online]) => {
+  static async load(dir: string, opts: LoadAgentOptions = {}): Promise<DqnAttacker> {
+    return loadAgent(dir, 'dqn', DQN_DEFAULTS, DQN_OFF, opts, [{ sub: '', outputs: 'actions' }], (hp, m, [online]) => {
       const agent = new DqnAttacker({ ...hp, obsSize: m.obsSize, nActions: m.nActions });
       agent.setAllWeights(online!.data);
       return agent;
     });
-  }
-
-  dispose(): void {
-    this.online.dispose();
-    this.target.dispose();
   }
 }
 
@@ -448,11 +519,17 @@ function validateDqnConfig(c: DqnConfig): DqnConfig {
     const v = c[k];
     if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`dqn: ${k} must be a positive number, got ${String(v)}`);
   };
-  (['learningRate', 'timeUnit', 'bufferSize', 'batchSize', 'trainFrequency', 'targetSyncEvery', 'tau', 'epsilonDecaySteps', 'huberDelta', 'maxGradNorm'] as const).forEach(pos);
+  (['learningRate', 'timeUnit', 'tau', 'epsilonDecaySteps', 'huberDelta', 'maxGradNorm'] as const).forEach(pos);
+  for (const k of ['bufferSize', 'batchSize', 'trainFrequency', 'targetSyncEvery', 'nStep'] as const) {
+    if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw new RangeError(`dqn: ${k} must be a whole number >= 1, got ${c[k]}`);
+  }
+  if (!(Number.isInteger(c.learningStarts) && c.learningStarts >= 0)) throw new RangeError(`dqn: learningStarts must be a whole number >= 0, got ${c.learningStarts}`);
   if (!(c.gamma >= 0 && c.gamma <= 1)) throw new RangeError(`dqn: gamma must be in [0, 1], got ${c.gamma}`);
-  if (!(Number.isInteger(c.nStep) && c.nStep >= 1)) throw new RangeError(`dqn: nStep must be a whole number >= 1, got ${c.nStep}`);
-  if (!(c.evalEpsilon >= 0 && c.evalEpsilon <= 1)) throw new RangeError(`dqn: evalEpsilon must be in [0, 1], got ${c.evalEpsilon}`);
+  for (const k of ['evalEpsilon', 'epsilonStart', 'epsilonEnd'] as const) {
+    if (!(c[k] >= 0 && c[k] <= 1)) throw new RangeError(`dqn: ${k} must be in [0, 1], got ${c[k]}`);
+  }
   if (!(c.tau <= 1)) throw new RangeError(`dqn: tau must be in (0, 1], got ${c.tau}`);
+  if (!(Number.isFinite(c.rewardScale) && Number.isInteger(c.seed))) throw new RangeError(`dqn: rewardScale must be finite and seed a whole number`);
   if (!c.hidden.every((h) => Number.isInteger(h) && h > 0)) throw new RangeError(`dqn: hidden must be positive integers, got ${JSON.stringify(c.hidden)}`);
   return { ...c, hidden: [...c.hidden] };
 }

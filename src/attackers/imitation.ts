@@ -12,7 +12,7 @@ import { RangeEnv } from '../range/env.js';
 import { runEpisode, type ActContext, type Policy } from '../range/agent.js';
 import type { Action, Observation } from '../range/env.js';
 import { initTf } from '../nn/runtime.js';
-import { buildMlp, getWeightsFlat, MlpTrainer, mlpForwardArray, setWeightsFlat } from '../nn/mlp.js';
+import { Mlp, MlpTrainer } from '../nn/mlp.js';
 import { NoopDefender } from '../range/baselines.js';
 import { ScriptedAttacker } from '../range/baselines.js';
 import { maskedArgmax, type LearningAttacker } from './learner.js';
@@ -78,8 +78,8 @@ export async function pretrainFromDemonstrations(learner: LearningAttacker, scen
   const S = learner.obsSize;
   const K = learner.nActions;
   const hidden = (learner.spec().hyperparameters.hidden as number[] | undefined) ?? [128, 64, 32];
-  const model = buildMlp({ inputDim: S, hidden, outputDim: K, seed: 1 });
-  setWeightsFlat(model, learner.getWeights());
+  const model = Mlp.create({ inputDim: S, hidden, outputDim: K, seed: 1 });
+  model.setWeights(learner.getWeights());
   const trainer = new MlpTrainer(model, { learningRate: opts.learningRate ?? 1e-3, clipNorm: 10 });
   const batch = Math.min(opts.batchSize ?? 64, n);
   const rng = root.split('batches');
@@ -112,7 +112,7 @@ export async function pretrainFromDemonstrations(learner: LearningAttacker, scen
       loss = trainer.step(xb, batch, lossGrad);
     }
   }
-  const w = getWeightsFlat(model).data;
+  const w = model.getWeights().data;
   const withTarget = learner as unknown as { setAllWeights?: (w: Float32Array) => void };
   if (withTarget.setAllWeights) withTarget.setAllWeights(w);
   else learner.setWeights(w);
@@ -120,7 +120,6 @@ export async function pretrainFromDemonstrations(learner: LearningAttacker, scen
   // learner.act, whose evaluation may explore a little).
   let agree = 0;
   const probe = Math.min(n, 400);
-  for (let i = 0; i < probe; i++) if (maskedArgmax(mlpForwardArray(model, X[i]!, 1), M[i]!) === A[i]) agree++;
-  model.dispose();
+  for (let i = 0; i < probe; i++) if (maskedArgmax(model.forward(X[i]!, 1), M[i]!) === A[i]) agree++;
   return { samples: n, accuracy: agree / probe, loss };
 }

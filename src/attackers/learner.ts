@@ -1,34 +1,56 @@
 /**
- * The common interface of learning attackers (DQN, policy gradient) and what they share:
+ * The common interface of learning attackers (DQN, policy gradient, a plugin's) and what they share:
  *
  *  - `mode`: 'train' collects transitions and updates weights; 'eval' never touches the weights and
  *    acts deterministically for a given episode seed (DQN: greedy with evalEpsilon exploration; PG: sampled or argmax).
+ *  - the training loop, the same for every learner (each algorithm file shows its own steps in order):
+ *      act(obs)          choose an action (exploring in train mode)
+ *      observe(step)     close the decision-to-decision transition (TransitionCollector) and pass it to
+ *      addTransition(t)  store it, then run the algorithm's update schedule: the one place that decides
+ *                        when trainStep() runs, whether transitions come from this thread's episodes or
+ *                        from rollout workers (which hand theirs over in episode order)
+ *      trainStep()       one update; its loss and other scalars go to `onScalar`
  *  - transition collection for the semi-MDP: the env asks an agent to act only at its decision
  *    points, rewards accrue every step, so a transition runs from one decision to the next and its
  *    reward is the sum of the step rewards in between; `elapsed` (simulated seconds) drives the
  *    discount gamma^(elapsed / timeUnit).
- *  - the `agent.json` manifest written beside the tfjs layers model, and its validation on load.
  *
  * Episode end: terminated and truncated both count as `done`. The attacker observation carries the
  * time fraction, so the time limit is part of the state and hitting it is a true termination
  * (Pardo et al., "Time Limits in Reinforcement Learning", 2018); nothing is bootstrapped past it.
+ *
+ * No tfjs here (nor in formats.ts or registry.ts): importing the registry stays cheap.
  */
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type * as tfTypes from '@tensorflow/tfjs';
 import { CyrangeError } from '../shared/errors.js';
-import { getWeightsFlat, type FlatWeights } from '../nn/mlp.js';
-import { loadLayersModelFromDir, saveLayersModel, MODEL_JSON } from '../nn/io.js';
 import type { Rng } from '../shared/prng.js';
 import type { ActContext, Policy } from '../range/agent.js';
-import type { Action, Observation, StepResult } from '../range/env.js';
-
-export const AGENT_MANIFEST = 'agent.json';
-/** Bump when the manifest or the saved model layout changes incompatibly. */
-export const AGENT_FORMAT = 1;
+import type { Action, Observation, RangeEnv, StepResult } from '../range/env.js';
 
 export type LearnerMode = 'train' | 'eval';
-export type LearnerKind = 'dqn' | 'pg';
+
+/** What creating an attacker takes (see registry.ts). */
+export interface CreateAttackerOptions {
+  /** Sizes for learning kinds: give them, or an env and the attacker id to read them from. */
+  obsSize?: number;
+  nActions?: number;
+  env?: RangeEnv;
+  agent?: string;
+  /** Seed for learning kinds' initialisation and exploration (baselines are seeded per episode). */
+  seed?: number;
+  /** Hyperparameter overrides for learning kinds (checked against the kind's defaults). */
+  hyperparameters?: Readonly<Record<string, unknown>>;
+  /** Where the kind came from, for error messages (e.g. "experiments/x.json: attackers[0].kind"). */
+  source?: string;
+}
+
+/** What loading a learning attacker from an agent directory takes. */
+export interface LoadLearnerOptions {
+  /** Sizes the agent must have (the env's); a saved agent of other sizes is refused. */
+  obsSize?: number;
+  nActions?: number;
+  /** Also restore its training state (a checkpoint saved with save(dir, { training: true })), to continue training exactly. */
+  training?: boolean;
+}
 
 /** One decision-to-decision transition of one agent. Arrays are owned by the transition (copies). */
 export interface Transition {
@@ -55,22 +77,33 @@ export interface TrainingCounters {
   episodes: number;
 }
 
-export interface AgentManifest {
-  format: number;
-  kind: LearnerKind;
-  obsSize: number;
-  nActions: number;
-  hyperparameters: Record<string, unknown>;
-  counters: TrainingCounters;
-}
-
 /** Anything that gives the current action mask of an agent (RangeEnv, or a test env). */
 export interface MaskSource {
   actionMask(agent: string): Uint8Array;
 }
 
+/**
+ * A training scalar: `step` counts the learner's own steps for the name (gradient steps for losses,
+ * episodes for episode_return and epsilon). The caller adds the round (see train/scalars.ts).
+ */
+export type ScalarLog = (name: string, step: number, value: number) => void;
+
+/** Typed arrays a learner's training state may hold. */
+export type StateArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/**
+ * Everything besides the acting weights that shapes further training (optimizer moments, a target
+ * network, a replay buffer, PRNG states, episodes waiting for an update): what a checkpoint needs for
+ * a resumed run to equal an uninterrupted one. `state` is plain JSON; big data goes in `arrays`.
+ */
+export interface TrainingState {
+  state: Record<string, unknown>;
+  arrays: Record<string, StateArray>;
+}
+
 export interface LearningAttacker extends Policy {
-  readonly kind: LearnerKind;
+  /** The kind its agent directories are saved under (a registered attacker kind with a `load`). */
+  readonly kind: string;
   mode: LearnerMode;
   readonly obsSize: number;
   readonly nActions: number;
@@ -80,16 +113,16 @@ export interface LearningAttacker extends Policy {
    * act with exploration but never train their local copy.
    */
   sink: ((t: Transition) => void) | null;
+  /** Where training scalars go (losses, returns, exploration), or null. */
+  onScalar: ScalarLog | null;
   /** Learners need only the mask from the context (handy for tests and tools that own the loop). */
   act(obs: Observation, ctx: ActContext | { mask: Uint8Array }): Action;
-  /** Collects the transition that ends at this step (train mode); trains on schedule. */
+  /** Collects the transition that ends at this step (train mode) and hands it to addTransition. */
   observe(result: StepResult, agent: string): void;
-  /** Adds a transition collected elsewhere (e.g. by rollout workers), in episode order. */
+  /** Stores a transition (in episode order) and runs the update schedule. */
   addTransition(t: Transition): void;
   /** One update (DQN: one gradient step on a replay batch; PG: one update on the finished episodes). Returns the loss, or null if there was nothing to learn from yet. */
   trainStep(): number | null;
-  /** Marks an episode end (called automatically by observe when the episode is done). */
-  endEpisode(): void;
   /** Acting-network weights, flat (a fresh, transferable copy). */
   getWeights(): Float32Array;
   setWeights(w: Float32Array): void;
@@ -98,12 +131,20 @@ export interface LearningAttacker extends Policy {
   /** Exploration state shipped with the weights to rollout workers (e.g. DQN's current epsilon). */
   explorationState(): number;
   setExplorationState(x: number): void;
-  save(dir: string): Promise<void>;
-  dispose(): void;
+  trainingState(): TrainingState;
+  /** Restores what trainingState() returned (on a learner built with the same hyperparameters and sizes). */
+  restoreTrainingState(s: TrainingState, source: string): void;
+  /** Saves the agent directory (networks + agent.json); with `training`, also its training state (for checkpoints). */
+  save(dir: string, opts?: { training?: boolean }): Promise<void>;
+  /**
+   * Frees what the garbage collector cannot (e.g. tfjs tensors a plugin's learner holds). The built-in
+   * learners keep their weights in wasm memory and have nothing to free.
+   */
+  dispose?(): void;
 }
 
 export interface LearnerSpec {
-  kind: LearnerKind;
+  kind: string;
   obsSize: number;
   nActions: number;
   hyperparameters: Record<string, unknown>;
@@ -219,144 +260,89 @@ export function safeAction(a: number): Action {
   return a < 0 ? 0 : a;
 }
 
-// ------------------------------------------------------------------------------- manifest I/O
-
-export async function writeManifest(dir: string, m: AgentManifest): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, AGENT_MANIFEST), JSON.stringify(m, null, 2) + '\n');
-}
+// ------------------------------------------------------------------------------- transitions as flat arrays
 
 /**
- * Reads and validates `dir/agent.json`: format not newer than ours, the expected kind, positive
- * integer sizes (and equal to `expect` when given). Errors name the file and the field.
+ * Transitions as flat row-major arrays (n rows each), to ship to and from workers (rewards and elapsed
+ * times in float32) and to checkpoint (in float64: exactly the values the learner holds).
  */
-export async function readManifest(dir: string, kind: LearnerKind | null, expect: { obsSize?: number; nActions?: number } = {}): Promise<AgentManifest> {
-  const file = join(dir, AGENT_MANIFEST);
-  let raw: string;
-  try {
-    raw = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new CyrangeError(`${file}: cannot read agent manifest (${(e as NodeJS.ErrnoException).code ?? 'read error'})`);
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch (e) {
-    throw new CyrangeError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CyrangeError(`${file}: expected a JSON object`);
-  const o = v as Record<string, unknown>;
-  const int = (field: string): number => {
-    const x = o[field];
-    if (typeof x !== 'number' || !Number.isInteger(x) || x <= 0) throw new CyrangeError(`${file}: ${field}: expected a positive integer, got ${JSON.stringify(x)}`);
-    return x;
-  };
-  const format = int('format');
-  if (format > AGENT_FORMAT) throw new CyrangeError(`${file}: format: ${format} is newer than this cyrange supports (${AGENT_FORMAT}); upgrade cyrange`);
-  if (o.kind !== 'dqn' && o.kind !== 'pg') throw new CyrangeError(`${file}: kind: expected "dqn" or "pg", got ${JSON.stringify(o.kind)}`);
-  if (kind !== null && o.kind !== kind) throw new CyrangeError(`${file}: kind: this is a "${o.kind}" agent, expected "${kind}"`);
-  const obsSize = int('obsSize');
-  const nActions = int('nActions');
-  if (expect.obsSize !== undefined && obsSize !== expect.obsSize) throw new CyrangeError(`${file}: obsSize: the agent takes ${obsSize} inputs, this environment gives ${expect.obsSize}`);
-  if (expect.nActions !== undefined && nActions !== expect.nActions) throw new CyrangeError(`${file}: nActions: the agent has ${nActions} actions, this environment has ${expect.nActions}`);
-  const hp = o.hyperparameters;
-  if (typeof hp !== 'object' || hp === null || Array.isArray(hp)) throw new CyrangeError(`${file}: hyperparameters: expected an object`);
-  const c = (o.counters ?? {}) as Record<string, unknown>;
-  const count = (k: keyof TrainingCounters): number => {
-    const x = c[k] ?? 0;
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) throw new CyrangeError(`${file}: counters.${k}: expected a non-negative integer`);
-    return x;
-  };
-  return {
-    format,
-    kind: o.kind,
-    obsSize,
-    nActions,
-    hyperparameters: hp as Record<string, unknown>,
-    counters: { envSteps: count('envSteps'), gradientSteps: count('gradientSteps'), episodes: count('episodes') },
-  };
+export interface PackedTransitions<R extends Float32Array | Float64Array = Float32Array> {
+  n: number;
+  obs: Float32Array;
+  mask: Uint8Array;
+  action: Int32Array;
+  reward: R;
+  elapsed: R;
+  nextObs: Float32Array;
+  nextMask: Uint8Array;
+  done: Uint8Array;
 }
 
-/** Checks a loaded network's input/output widths against the manifest. */
-export function checkModelSize(file: string, model: { inputs: { shape: (number | null)[] }[]; outputs: { shape: (number | null)[] }[] }, obsSize: number, outDim: number): void {
-  const inp = model.inputs[0]?.shape[1];
-  const out = model.outputs[0]?.shape[1];
-  if (inp !== obsSize) throw new CyrangeError(`${file}: the network takes ${String(inp)} inputs but agent.json obsSize is ${obsSize}`);
-  if (out !== outDim) throw new CyrangeError(`${file}: the network has ${String(out)} outputs but agent.json expects ${outDim}`);
+export const PACKED_FIELDS = ['obs', 'mask', 'action', 'reward', 'elapsed', 'nextObs', 'nextMask', 'done'] as const;
+
+export function packTransitions(ts: readonly Transition[], S: number, A: number): PackedTransitions;
+export function packTransitions(ts: readonly Transition[], S: number, A: number, exact: true): PackedTransitions<Float64Array>;
+export function packTransitions(ts: readonly Transition[], S: number, A: number, exact = false): PackedTransitions<Float32Array | Float64Array> {
+  const n = ts.length;
+  const real = (k: number): Float32Array | Float64Array => (exact ? new Float64Array(k) : new Float32Array(k));
+  const r: PackedTransitions<Float32Array | Float64Array> = {
+    n,
+    obs: new Float32Array(n * S), mask: new Uint8Array(n * A), action: new Int32Array(n), reward: real(n),
+    elapsed: real(n), nextObs: new Float32Array(n * S), nextMask: new Uint8Array(n * A), done: new Uint8Array(n),
+  };
+  ts.forEach((t, i) => {
+    r.obs.set(t.obs, i * S);
+    r.nextObs.set(t.nextObs, i * S);
+    r.mask.set(t.mask, i * A);
+    r.nextMask.set(t.nextMask, i * A);
+    r.action[i] = t.action;
+    r.reward[i] = t.reward;
+    r.elapsed[i] = t.elapsed;
+    r.done[i] = t.done ? 1 : 0;
+  });
+  return r;
 }
 
-/**
- * Reads hyperparameters back from a manifest: known keys with the default's type are taken, the
- * rest are refused so a typo or a stale file does not silently change training.
- */
-export function hyperparametersFrom<T extends object>(file: string, defaults: T, hp: Record<string, unknown>): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(hp)) {
-    if (!(k in defaults)) throw new CyrangeError(`${file}: hyperparameters.${k}: unknown hyperparameter`);
-    const d = (defaults as Record<string, unknown>)[k];
-    // JSON has no Infinity: JSON.stringify wrote an infinite setting (e.g. maxGradNorm: off) as null.
-    if (v === null && typeof d === 'number') {
-      (out as Record<string, unknown>)[k] = Infinity;
-      continue;
-    }
-    const ok = Array.isArray(d) ? Array.isArray(v) && v.every((x) => typeof x === 'number') : typeof v === typeof d;
-    if (!ok) throw new CyrangeError(`${file}: hyperparameters.${k}: expected ${Array.isArray(d) ? 'an array of numbers' : `a ${typeof d}`}`);
-    (out as Record<string, unknown>)[k] = v;
+/** The transitions of a packed batch, in order (views into its arrays). */
+export function unpackTransitions(p: PackedTransitions<Float32Array | Float64Array>, S: number, A: number): Transition[] {
+  const out: Transition[] = [];
+  for (let i = 0; i < p.n; i++) {
+    out.push({
+      obs: p.obs.subarray(i * S, (i + 1) * S),
+      mask: p.mask.subarray(i * A, (i + 1) * A),
+      action: p.action[i]!,
+      reward: p.reward[i]!,
+      elapsed: p.elapsed[i]!,
+      nextObs: p.nextObs.subarray(i * S, (i + 1) * S),
+      nextMask: p.nextMask.subarray(i * A, (i + 1) * A),
+      done: p.done[i] === 1,
+    });
   }
   return out;
 }
 
-// ------------------------------------------------------------------------------- persistence
-
-/** One network of an agent and the subdirectory it is saved in ('' = the agent directory itself). */
-export interface AgentNet {
-  sub: string;
-  /** Output width: the action count, or a fixed number (1 for a value network). */
-  outputs: 'actions' | number;
+/** A Float32Array of a training state, or a CyrangeError naming the file. */
+export function stateF32(ts: TrainingState, name: string, source: string): Float32Array {
+  const a = ts.arrays[name];
+  if (!(a instanceof Float32Array)) throw new CyrangeError(`${source}: arrays: ${name}: missing or not float32`);
+  return a;
 }
 
-/** Saves an agent: each network as a tfjs layers model (model.json + weights.bin), then agent.json. */
-export async function saveAgent(dir: string, nets: { sub: string; model: tfTypes.LayersModel }[], m: Omit<AgentManifest, 'format'>): Promise<void> {
-  for (const n of nets) await saveLayersModel(n.model, n.sub ? join(dir, n.sub) : dir);
-  await writeManifest(dir, { format: AGENT_FORMAT, ...m });
+/** Transitions as named training-state arrays (`prefix.obs`, ...; rewards and times exact), and back. */
+export function transitionArrays(prefix: string, ts: readonly Transition[], S: number, A: number): Record<string, StateArray> {
+  const p = packTransitions(ts, S, A, true);
+  return Object.fromEntries(PACKED_FIELDS.map((f) => [`${prefix}.${f}`, p[f]]));
 }
 
-/**
- * Loads what saveAgent wrote. Checks agent.json (kind, format, sizes against `expect`, the env's),
- * its hyperparameters against `defaults`, and each network's input and output widths; `build` makes
- * the agent from the hyperparameters and the networks' flat weights. The agent gets the saved
- * counters and is in eval mode.
- */
-export async function loadAgent<A extends LearningAttacker, C extends object>(
-  dir: string,
-  kind: LearnerKind,
-  defaults: C,
-  expect: { obsSize?: number; nActions?: number },
-  nets: AgentNet[],
-  build: (hp: Partial<C>, m: AgentManifest, weights: FlatWeights[]) => A,
-): Promise<A> {
-  const m = await readManifest(dir, kind, expect);
-  const hp = hyperparametersFrom(join(dir, AGENT_MANIFEST), defaults, m.hyperparameters);
-  const weights: FlatWeights[] = [];
-  for (const n of nets) {
-    const d = n.sub ? join(dir, n.sub) : dir;
-    const model = await loadLayersModelFromDir(d);
-    try {
-      checkModelSize(join(d, MODEL_JSON), model, m.obsSize, n.outputs === 'actions' ? m.nActions : n.outputs);
-      weights.push(getWeightsFlat(model));
-    } finally {
-      model.dispose();
-    }
-  }
-  let agent: A;
-  try {
-    agent = build(hp, m, weights);
-  } catch (e) {
-    // Config validation throws RangeError("dqn: nStep must be ..."): name the file the value came from.
-    if (e instanceof RangeError) throw new CyrangeError(`${join(dir, AGENT_MANIFEST)}: hyperparameters: ${e.message}`);
-    throw e;
-  }
-  Object.assign(agent.counters, m.counters);
-  agent.mode = 'eval';
-  return agent;
+export function transitionsFromArrays(prefix: string, arrays: Record<string, StateArray>, n: number, S: number, A: number, source: string): Transition[] {
+  const get = <T extends StateArray>(f: string, ctor: new (n: number) => T, width: number): T => {
+    const a = arrays[`${prefix}.${f}`];
+    if (!(a instanceof ctor) || a.length !== n * width) throw new CyrangeError(`${source}: ${prefix}.${f}: expected ${n * width} values of ${ctor.name}`);
+    return a;
+  };
+  return unpackTransitions({
+    n,
+    obs: get('obs', Float32Array, S), mask: get('mask', Uint8Array, A), action: get('action', Int32Array, 1), reward: get('reward', Float64Array, 1),
+    elapsed: get('elapsed', Float64Array, 1), nextObs: get('nextObs', Float32Array, S), nextMask: get('nextMask', Uint8Array, A), done: get('done', Uint8Array, 1),
+  }, S, A);
 }

@@ -3,28 +3,37 @@
  *   random, scripted, scripted-stealthy  (baselines)
  *   dqn, pg                              (learning; need the env's observation and action sizes)
  * Plugins add kinds with `registerAttacker(kind, entry)`; CLI choices and spec validation read
- * `attackerKinds()`. Learning kinds initialise tfjs first (initTf picks the backend once per process).
+ * `attackerKinds()`, co-training and its rollout workers build learners through `createAttacker`, and
+ * agent directories load through the entry of the kind their agent.json names.
+ *
+ * Cheap to import: the learning kinds' code (and tfjs) loads on first use.
  */
+import { join } from 'node:path';
 import { CyrangeError } from '../shared/errors.js';
 import { Registry, type RegistryOptions } from '../shared/registry.js';
-import { initTf } from '../nn/runtime.js';
 import type { Policy } from '../range/agent.js';
-import type { RangeEnv } from '../range/env.js';
 import { RandomAttacker, ScriptedAttacker } from '../range/baselines.js';
-import { DqnAttacker, DQN_DEFAULTS, type DqnConfig } from './dqn.js';
-import { hyperparametersFrom, readManifest, type LearningAttacker } from './learner.js';
-import { PgAttacker, PG_DEFAULTS, type PgConfig } from './policy-gradient.js';
+import { AGENT_MANIFEST, readManifest } from './formats.js';
+import type { CreateAttackerOptions, LearningAttacker, LoadLearnerOptions } from './learner.js';
+
+export type { CreateAttackerOptions, LoadLearnerOptions } from './learner.js';
 
 /** What a registered attacker kind provides. */
 export interface AttackerEntry {
   /** One line for help texts and `cyrange` listings. */
   description: string;
   /**
-   * Learning kinds (create returns a LearningAttacker) train in co-training rounds, take
-   * hyperparameters and are saved and loaded as agent directories.
+   * Learning kinds (create returns a LearningAttacker) train in co-training rounds (in this thread or
+   * on rollout workers), take hyperparameters and are saved and loaded as agent directories.
    */
   learning: boolean;
   create(opts: CreateAttackerOptions): Policy | Promise<Policy>;
+  /**
+   * Loads an agent directory whose agent.json names this kind (what its learner's `kind` and save()
+   * write). A kind that creates another kind's learner (for example `createAttacker('pg', { ...o,
+   * hyperparameters })`) saves agents under that kind and needs no load of its own.
+   */
+  load?(dir: string, opts: LoadLearnerOptions): Promise<LearningAttacker>;
 }
 
 export const attackerRegistry = new Registry<AttackerEntry>('attacker');
@@ -46,40 +55,8 @@ export function isLearningKind(kind: string): boolean {
 
 export type AttackerKind = string;
 
-export interface CreateAttackerOptions {
-  /** Sizes for learning kinds: give them, or an env and the attacker id to read them from. */
-  obsSize?: number;
-  nActions?: number;
-  env?: RangeEnv;
-  agent?: string;
-  /** Seed for learning kinds' initialisation and exploration (baselines are seeded per episode). */
-  seed?: number;
-  /** Hyperparameter overrides for learning kinds (checked against the kind's defaults). */
-  hyperparameters?: Partial<DqnConfig> | Partial<PgConfig>;
-  /** Load a saved learning agent from this directory instead of creating a fresh one. */
-  load?: string;
-  /** Where the kind came from, for error messages (e.g. "experiments/x.json: attackers[0].kind"). */
-  source?: string;
-}
-
 export function isAttackerKind(k: string): boolean {
   return attackerRegistry.has(k);
-}
-
-function sizes(opts: CreateAttackerOptions, kind: string): { obsSize: number; nActions: number } {
-  let { obsSize, nActions } = opts;
-  if (opts.env) {
-    const agent = opts.agent ?? opts.env.attackerIds[0];
-    if (agent === undefined) throw new CyrangeError(`attacker kind "${kind}": the scenario has no attacker`);
-    obsSize ??= opts.env.observationSpace(agent).shape[0];
-    nActions ??= opts.env.actionSpace(agent).n;
-  }
-  if (obsSize === undefined || nActions === undefined) throw new Error(`createAttacker("${kind}"): needs obsSize and nActions (or env)`);
-  return { obsSize, nActions };
-}
-
-function checkHyperparameters(kind: string, defaults: object, hp: object, where: string): void {
-  for (const k of Object.keys(hp)) if (!(k in defaults)) throw new CyrangeError(`${where}: hyperparameters.${k}: not a ${kind} hyperparameter (known: ${Object.keys(defaults).join(', ')})`);
 }
 
 /** A policy for `kind`. Unknown kinds throw a CyrangeError naming `opts.source` and the known kinds. */
@@ -87,38 +64,30 @@ export async function createAttacker(kind: string, opts: CreateAttackerOptions =
   return attackerRegistry.get(kind, opts.source ?? 'attacker kind').create(opts);
 }
 
+/**
+ * Loads the learning agent in `dir` through the entry of the kind its agent.json names (refusing other
+ * sizes than `opts`', and with `opts.training` restoring its training state). In eval mode.
+ */
+export async function loadLearningAttacker(dir: string, opts: LoadLearnerOptions = {}): Promise<LearningAttacker> {
+  const m = readManifest(dir, null, opts);
+  const file = join(dir, AGENT_MANIFEST);
+  const entry = attackerRegistry.get(m.kind, `${file}: kind`);
+  if (!entry.learning || entry.load === undefined) throw new CyrangeError(`${file}: kind: attacker kind "${m.kind}" has no load (its registration cannot read agent directories)`);
+  return entry.load(dir, opts);
+}
+
 registerAttacker('random', { description: 'uniform over allowed actions', learning: false, create: () => new RandomAttacker() });
 registerAttacker('scripted', { description: 'scripted kill chain, fast and noisy', learning: false, create: () => new ScriptedAttacker() });
 registerAttacker('scripted-stealthy', { description: 'scripted kill chain, stealthy scans and the quiet tempo', learning: false, create: () => new ScriptedAttacker({ stealthy: true }) });
-registerAttacker('dqn', { description: 'Double DQN with n-step targets (learning)', learning: true, create: (o) => createLearningAttacker('dqn', o) });
-registerAttacker('pg', { description: 'policy gradient, REINFORCE with a baseline (learning)', learning: true, create: (o) => createLearningAttacker('pg', o) });
-
-export async function createLearningAttacker(kind: 'dqn' | 'pg', opts: CreateAttackerOptions = {}): Promise<LearningAttacker> {
-  await initTf();
-  const where = opts.source ?? `attacker kind "${kind}"`;
-  const expect = opts.env || (opts.obsSize !== undefined && opts.nActions !== undefined) ? sizes(opts, kind) : {};
-  if (opts.load !== undefined) return kind === 'dqn' ? DqnAttacker.load(opts.load, expect) : PgAttacker.load(opts.load, expect);
-  const defaults = kind === 'dqn' ? DQN_DEFAULTS : PG_DEFAULTS;
-  checkHyperparameters(kind, defaults, opts.hyperparameters ?? {}, where);
-  // Value types too (a string "false" would be truthy), with the same rules as a saved agent.json.
-  const hp = hyperparametersFrom(where, defaults as object, (opts.hyperparameters ?? {}) as Record<string, unknown>);
-  if ('seed' in hp && opts.seed !== undefined && hp.seed !== opts.seed) {
-    throw new CyrangeError(`${where}: hyperparameters.seed: the seed comes from the run's seed (${opts.seed}); leave it out of the hyperparameters`);
-  }
-  const s = sizes(opts, kind);
-  const seed = opts.seed === undefined ? {} : { seed: opts.seed };
-  try {
-    return kind === 'dqn' ? new DqnAttacker({ ...(hp as Partial<DqnConfig>), ...seed, ...s }) : new PgAttacker({ ...(hp as Partial<PgConfig>), ...seed, ...s });
-  } catch (e) {
-    // Config validation throws RangeError("dqn: gamma must be ..."): name where the value came from.
-    if (e instanceof RangeError) throw new CyrangeError(`${where}: hyperparameters: ${e.message}`);
-    throw e;
-  }
-}
-
-/** Loads whichever learning agent `dir/agent.json` describes. */
-export async function loadLearningAttacker(dir: string, expect: { obsSize?: number; nActions?: number } = {}): Promise<LearningAttacker> {
-  await initTf();
-  const m = await readManifest(dir, null, expect);
-  return m.kind === 'dqn' ? DqnAttacker.load(dir, expect) : PgAttacker.load(dir, expect);
-}
+registerAttacker('dqn', {
+  description: 'Double DQN with n-step targets (learning)',
+  learning: true,
+  create: async (o) => (await import('./learners.js')).createLearner('dqn', o),
+  load: async (dir, o) => (await import('./learners.js')).loadLearner('dqn', dir, o),
+});
+registerAttacker('pg', {
+  description: 'policy gradient, REINFORCE with a baseline (learning)',
+  learning: true,
+  create: async (o) => (await import('./learners.js')).createLearner('pg', o),
+  load: async (dir, o) => (await import('./learners.js')).loadLearner('pg', dir, o),
+});

@@ -2,15 +2,14 @@
  * The one place that picks and initialises the TensorFlow.js backend.
  *
  * Order for 'auto': tfjs-node ('tensorflow' backend, native libtensorflow) when the user has it
- * installed; else the wasm backend (XNNPACK, single-threaded SIMD in Node) with our BatchMatMul
- * patch; else the pure-JS cpu backend. `CYRANGE_TF_BACKEND=node|wasm|cpu|auto` overrides 'auto';
+ * installed; else the wasm backend (XNNPACK, single-threaded SIMD in Node); else the pure-JS cpu
+ * backend. (Training does not go through tfjs at all: see mlp.ts.) `CYRANGE_TF_BACKEND=node|wasm|cpu|auto` overrides 'auto';
  * an explicit `opts.backend` wins over the env var. Whatever ran is recorded in `backend`.
  */
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { CyrangeError } from '../shared/errors.js';
-import { isWasmBatchMatMulPatched, patchWasmBatchMatMul } from './batchmatmul-patch.js';
 
 /** The tfjs namespace, for modules that type against it without importing tfjs themselves. */
 export type Tf = typeof tf;
@@ -23,16 +22,12 @@ export interface TfRuntime {
   tf: Tf;
   /** tfjs backend name actually in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
   backend: string;
-  /** True when the wasm BatchMatMul re-registration is active. */
-  patchedBatchMatMul: boolean;
   /** Why a preferred backend was skipped, e.g. "node: module not installed" (empty when none was). */
   fallbacks: string[];
 }
 
 export interface InitTfOptions {
   backend?: BackendChoice;
-  /** Install the wasm BatchMatMul patch (default true; benchmarks turn it off to compare). */
-  patchBatchMatMul?: boolean;
 }
 
 const CHOICES: readonly BackendChoice[] = ['auto', 'node', 'wasm', 'cpu'];
@@ -108,7 +103,7 @@ async function trySetBackend(name: string): Promise<boolean> {
   }
 }
 
-async function select(choice: BackendChoice, patch: boolean): Promise<TfRuntime> {
+async function select(choice: BackendChoice): Promise<TfRuntime> {
   quiet();
   const order: Exclude<BackendChoice, 'auto'>[] =
     choice === 'auto' || choice === 'node' ? ['node', 'wasm', 'cpu'] : choice === 'wasm' ? ['wasm', 'cpu'] : ['cpu'];
@@ -126,10 +121,7 @@ async function select(choice: BackendChoice, patch: boolean): Promise<TfRuntime>
         fallbacks.push('wasm: @tensorflow/tfjs-backend-wasm failed to load');
         continue;
       }
-      if (await trySetBackend('wasm')) {
-        if (patch) patchWasmBatchMatMul();
-        return done('wasm', fallbacks);
-      }
+      if (await trySetBackend('wasm')) return done('wasm', fallbacks);
       fallbacks.push('wasm: backend failed to initialise');
     } else {
       if (await trySetBackend('cpu')) return done('cpu', fallbacks);
@@ -140,7 +132,7 @@ async function select(choice: BackendChoice, patch: boolean): Promise<TfRuntime>
 }
 
 function done(backend: string, fallbacks: string[]): TfRuntime {
-  current = { tf, backend, patchedBatchMatMul: backend === 'wasm' && isWasmBatchMatMulPatched(), fallbacks };
+  current = { tf, backend, fallbacks };
   return current;
 }
 
@@ -151,15 +143,14 @@ function done(backend: string, fallbacks: string[]): TfRuntime {
  */
 export async function initTf(opts: InitTfOptions = {}): Promise<TfRuntime> {
   const choice = resolveChoice(opts.backend);
-  const patch = opts.patchBatchMatMul ?? true;
-  const key = `${choice}:${patch}`;
+  const key = choice;
   if (pending !== null && key === lastKey) {
     const rt = await pending;
     // Someone may have switched tf's backend directly since; re-check instead of trusting the cache.
     if (tf.getBackend() === rt.backend) return rt;
   }
   lastKey = key;
-  pending = select(choice, patch);
+  pending = select(choice);
   try {
     return await pending;
   } catch (e) {

@@ -10,19 +10,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../shared/prng.js';
-import { mean } from '../shared/stats.js';
+import { loadedPlugins } from '../shared/plugins.js';
 import type { Scenario } from '../range/scenario.js';
 import { RangeEnv } from '../range/env.js';
-import { runEpisode, type EpisodeResult, type Policy } from '../range/agent.js';
+import { runEpisode, type Policy } from '../range/agent.js';
 import { N_FEATURES } from '../range/telemetry.js';
 import { createAttacker, type AttackerKind } from '../attackers/registry.js';
 import { isLearningAttacker, type LearningAttacker } from '../attackers/learner.js';
 import { pretrainFromDemonstrations } from '../attackers/imitation.js';
 import { collectTelemetry, episodeRows } from './collect.js';
 import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../detectors/detector.js';
-import { episodeMetrics, type EpisodeMetrics } from '../range/metrics.js';
+import type { EpisodeMetrics } from '../range/metrics.js';
 import { createDefense, defenseDetector, type DefenderKind } from '../defenders/registry.js';
 import { DefendedRolloutPool, learnFromRollouts } from './rollouts.js';
+import { recordEpisode, summariseEpisodes, type EpisodeRecord } from './episodes.js';
+import type { ScalarSink } from './scalars.js';
+
+export { quietShare } from './episodes.js';
 
 export interface CoTrainConfig {
   scenario: Scenario;
@@ -60,12 +64,18 @@ export interface CoTrainConfig {
    * learner trains on them afterwards (see rollouts.ts).
    */
   workers?: number;
+  /**
+   * Receives the learning attacker's training scalars (losses, returns, exploration; see train/scalars.ts)
+   * with the round they belong to, as training goes.
+   */
+  scalars?: ScalarSink;
   /** Called after every episode (training and evaluation), for progress display. */
   onEpisode?(info: { round: number; phase: 'train' | 'eval'; episode: number; of: number; steps: number }): void;
   /** Checked between episodes; when true the loop stops after the current round's bookkeeping. */
   shouldStop?(): boolean;
 }
 
+/** One co-training round: its frozen evaluation summarised (EpisodeSummary, under these names) and the training it did. */
 export interface RoundRecord {
   round: number;
   attackerSuccess: number;
@@ -76,15 +86,9 @@ export interface RoundRecord {
   timeToContainment: number | null;
   compromiseRate: number;
   chainLength: number;
-  /** Share of the attacker's actions (waits and tempo switches aside) started in the quiet tempo. */
+  /** The quiet shares of the evaluation episodes: see EpisodeSummary (train/episodes.ts). */
   quietTempoShare: number;
-  /**
-   * Share of evaluation episodes whose first exploit was launched in the quiet tempo (episodes without
-   * an exploit count as not). The tempo is chosen before the defence has acted, so unlike the action
-   * shares this is the policy's own preference, not a product of being caught early or late.
-   */
   quietOpeningShare: number;
-  /** Share of the attacker's actions that were quiet in any way: in the quiet tempo, stealthy zone scans, or credential logons. */
   quietActionShare: number;
   meanAttackerReward: number;
   detectorValidationF1: number | null;
@@ -106,12 +110,6 @@ export interface CoTrainResult {
   telemetry: LabelledData | null;
 }
 
-const nonNull = (xs: (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
-const meanOrNull = (xs: (number | null)[]): number | null => {
-  const v = nonNull(xs);
-  return v.length ? mean(v) : null;
-};
-
 function appendRows(d: LabelledData, rows: { X: ArrayLike<number>; y: ArrayLike<number>; w: ArrayLike<number> }): LabelledData {
   const n = d.nRows + rows.y.length;
   const X = new Float32Array(n * N_FEATURES);
@@ -124,26 +122,6 @@ function appendRows(d: LabelledData, rows: { X: ArrayLike<number>; y: ArrayLike<
   weights.set(d.weights ?? new Float32Array(d.nRows).fill(1));
   weights.set(rows.w, d.nRows);
   return { ...d, X, y, weights, nRows: n };
-}
-
-/**
- * How quietly `agent` attacked in one episode: its attack actions (waits and tempo switches aside), how
- * many were in the quiet tempo, how many were quiet in any way (quiet tempo, stealthy zone scan,
- * credential logon), and whether its first exploit came in the quiet tempo.
- */
-export function quietShare(events: EpisodeResult['events'], agent: string): { tempo: number; quiet: number; total: number; quietOpening: boolean } {
-  let tempo = 0;
-  let quiet = 0;
-  let total = 0;
-  let firstExploit: { start: number; quiet: boolean } | null = null;
-  for (const e of events) {
-    if (e.type !== 'attack' || e.agent !== agent) continue;
-    total++;
-    if (e.action === 'exploit' && (firstExploit === null || e.start < firstExploit.start)) firstExploit = { start: e.start, quiet: e.quiet === true };
-    if (e.quiet) tempo++;
-    if (e.quiet || (e.action === 'scanZone' && e.stealthy) || e.action === 'lateral') quiet++;
-  }
-  return { tempo, quiet, total, quietOpening: firstExploit?.quiet ?? false };
 }
 
 export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
@@ -174,12 +152,14 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
   }
   const rounds: RoundRecord[] = [];
   let evaluation: EpisodeMetrics[] = [];
+  let round = cfg.startRound ?? 0;
+  const sink = cfg.scalars;
+  if (learner && sink) learner.onScalar = (name, step, value) => sink({ round, step, name, value });
   const pool = learner && (cfg.workers ?? 1) > 1 ? new DefendedRolloutPool(cfg.workers!) : null;
   const tmpRoot = pool?.parallel ? mkdtempSync(join(tmpdir(), 'cyrange-cotrain-')) : null;
   try {
-  const first = cfg.startRound ?? 0;
   const total = Math.max(cfg.rounds, 1);
-  for (let round = first; round < total; round++) {
+  for (; round < total; round++) {
     const t0 = performance.now();
     let envSteps = 0;
     const g0 = learner?.counters.gradientSteps ?? 0;
@@ -195,7 +175,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
       }
       const pairs: [number, number][] = Array.from({ length: cfg.trainEpisodes }, (_, i) => [i, root.split(`train:${round}:${i}`).seed]);
       const results = await pool.run(
-        { scenario: cfg.scenario, learner: learner.spec(), exploration: learner.explorationState(), defender: cfg.defender, detectorDir, benignShare: 0.05, rowSeed: root.split(`rows:${round}`).seed },
+        { scenario: cfg.scenario, learner: learner.spec(), exploration: learner.explorationState(), defender: cfg.defender, detectorDir, benignShare: 0.05, rowSeed: root.split(`rows:${round}`).seed, plugins: loadedPlugins() },
         learner.getWeights(),
         pairs,
       );
@@ -231,40 +211,31 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     // (c) Frozen evaluation on fresh seeds.
     if (learner) learner.mode = 'eval';
     const evalDefense = await createDefense(cfg.defender, env, detector ? { detector } : {});
-    evaluation = [];
-    let quiet = 0;
-    let tempo = 0;
-    let openings = 0;
-    let actions = 0;
-    const rewards: number[] = [];
+    const records: EpisodeRecord[] = [];
     for (let i = 0; i < cfg.evalEpisodes; i++) {
       const ep = runEpisode(env, { ...evalDefense.policies, [attackerId]: attacker }, root.split(`eval:${round}:${i}`).seed);
       envSteps += ep.steps;
       cfg.onEpisode?.({ round, phase: 'eval', episode: i + 1, of: cfg.evalEpisodes, steps: ep.steps });
-      evaluation.push(episodeMetrics(env, ep, evalDefense.recorder));
-      const q = quietShare(ep.events, attackerId);
-      quiet += q.quiet;
-      tempo += q.tempo;
-      if (q.quietOpening) openings++;
-      actions += q.total;
-      rewards.push(ep.returns[attackerId] ?? 0);
+      records.push(recordEpisode(env, ep, evalDefense.recorder, attackerId));
     }
+    evaluation = records.map((r) => r.metrics);
     if (learner) learner.mode = 'train';
     const wall = (performance.now() - t0) / 1000;
+    const sum = summariseEpisodes(records);
     const rec: RoundRecord = {
       round,
-      attackerSuccess: mean(evaluation.map((m) => m.attackerSuccess)),
-      timeToObjective: meanOrNull(evaluation.map((m) => m.timeToObjective)),
-      detectionF1: mean(evaluation.map((m) => m.detection.f1)),
-      detectionLatency: meanOrNull(evaluation.map((m) => m.detectionLatency)),
-      responseLatency: meanOrNull(evaluation.map((m) => m.responseLatency)),
-      timeToContainment: meanOrNull(evaluation.map((m) => m.timeToContainment)),
-      compromiseRate: mean(evaluation.map((m) => m.compromiseRate)),
-      chainLength: mean(evaluation.map((m) => m.chainLength)),
-      quietTempoShare: actions ? tempo / actions : 0,
-      quietOpeningShare: cfg.evalEpisodes ? openings / cfg.evalEpisodes : 0,
-      quietActionShare: actions ? quiet / actions : 0,
-      meanAttackerReward: mean(rewards),
+      attackerSuccess: sum.successRate,
+      timeToObjective: sum.meanTimeToObjective,
+      detectionF1: sum.detectionF1,
+      detectionLatency: sum.detectionLatency,
+      responseLatency: sum.responseLatency,
+      timeToContainment: sum.timeToContainment,
+      compromiseRate: sum.compromiseRate,
+      chainLength: sum.chainLength,
+      quietTempoShare: sum.quietTempoShare,
+      quietOpeningShare: sum.quietOpeningShare,
+      quietActionShare: sum.quietActionShare,
+      meanAttackerReward: sum.meanReward,
       detectorValidationF1,
       trainEpisodes: trained,
       envSteps,
@@ -278,6 +249,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     if (cfg.shouldStop?.()) break;
   }
   } finally {
+    if (learner) learner.onScalar = null;
     await pool?.close();
     if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
   }

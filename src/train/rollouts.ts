@@ -4,18 +4,27 @@
  * the learner's current weights shipped as a transferred buffer. Workers return the learner's
  * transitions and the labelled telemetry rows the defenders retrain on, as flat typed arrays.
  *
+ * Workers build their acting copy of the learner through the attacker registry, after importing the
+ * plugins the main thread loaded, so a plugin's learning kind trains here like a built-in one.
+ *
  * Collect-then-train: with workers, a round's training episodes all use the weights at the start of the
- * round (the learner trains on their transitions afterwards), so results depend on the worker setting
- * but not on how many workers there are or which worker plays which episode.
+ * round, and the learner takes their transitions afterwards in episode order (its own update schedule
+ * decides when to train, as online), so results depend on the worker setting but not on how many workers
+ * there are or which worker plays which episode.
  */
 import { Piscina } from 'piscina';
+import { CyrangeError } from '../shared/errors.js';
 import { Rng } from '../shared/prng.js';
+import { loadPlugins } from '../shared/plugins.js';
 import type { Scenario } from '../range/scenario.js';
 import { RangeEnv } from '../range/env.js';
-import { runEpisode } from '../range/agent.js';
+import { runEpisode, type EpisodeOutcome } from '../range/agent.js';
 import { initTf } from '../nn/runtime.js';
-import { actorFor, addRollouts, pack, unpack, type EpisodeRollout } from '../attackers/rollouts.js';
-import type { LearnerSpec, LearningAttacker, Transition } from '../attackers/learner.js';
+import { createAttacker } from '../attackers/registry.js';
+import {
+  isLearningAttacker, packTransitions, unpackTransitions, PACKED_FIELDS,
+  type LearnerSpec, type LearningAttacker, type PackedTransitions, type Transition,
+} from '../attackers/learner.js';
 import { Detector } from '../detectors/detector.js';
 import { createDefense, type DefenderKind } from '../defenders/registry.js';
 import { episodeRows } from './collect.js';
@@ -32,6 +41,21 @@ export interface DefendedRolloutTask {
   episodes: [number, number][];
   benignShare: number;
   rowSeed: number;
+  /** Plugin modules (resolved specifiers) to import before building anything. */
+  plugins: string[];
+}
+
+/** One episode: stats plus the learner's transitions as flat arrays. */
+export interface EpisodeRollout extends PackedTransitions {
+  index: number;
+  seed: number;
+  outcome: EpisodeOutcome;
+  /** The learner's undiscounted return. */
+  return: number;
+  /** env.step calls (all agents' decision points). */
+  steps: number;
+  /** Simulated seconds. */
+  duration: number;
 }
 
 export interface DefendedRolloutResult {
@@ -41,11 +65,27 @@ export interface DefendedRolloutResult {
   w: Float32Array;
 }
 
+/** Per-thread caches: an acting copy per learner spec, an env per scenario, a detector per directory. */
+const actors = new Map<string, LearningAttacker>();
 const envs = new Map<string, RangeEnv>();
 const detectors = new Map<string, Detector>();
 
+/** A thread-local acting copy of a learner (built once per spec through the attacker registry). */
+async function actorFor(spec: LearnerSpec): Promise<LearningAttacker> {
+  const key = JSON.stringify(spec);
+  let a = actors.get(key);
+  if (!a) {
+    const p = await createAttacker(spec.kind, { obsSize: spec.obsSize, nActions: spec.nActions, hyperparameters: spec.hyperparameters, source: `rollout worker: learner kind "${spec.kind}"` });
+    if (!isLearningAttacker(p)) throw new CyrangeError(`rollout worker: attacker kind "${spec.kind}" did not create a learning attacker`);
+    a = p;
+    actors.set(key, a);
+  }
+  return a;
+}
+
 /** Plays a task's episodes in this thread (the worker calls it; so does the single-thread fallback). */
 export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<DefendedRolloutResult> {
+  await loadPlugins(task.plugins, 'rollout worker: plugin');
   await initTf();
   const key = JSON.stringify(task.scenario);
   let env = envs.get(key);
@@ -63,7 +103,7 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
   }
   const defense = await createDefense(task.defender, env, detector ? { detector } : {});
   const agent = env.attackerIds[0]!;
-  const actor = actorFor(task.learner);
+  const actor = await actorFor(task.learner);
   actor.setWeights(task.weights);
   actor.setExplorationState(task.exploration);
   actor.mode = 'train';
@@ -76,7 +116,7 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
   for (const [index, seed] of task.episodes) {
     buf = [];
     const res = runEpisode(env, { ...defense.policies, [agent]: actor }, seed);
-    episodes.push({ ...pack(index, seed, buf, task.learner.obsSize, task.learner.nActions), outcome: res.outcome, return: res.returns[agent] ?? 0, steps: res.steps, duration: res.duration });
+    episodes.push({ ...packTransitions(buf, task.learner.obsSize, task.learner.nActions), index, seed, outcome: res.outcome, return: res.returns[agent] ?? 0, steps: res.steps, duration: res.duration });
     const rows = episodeRows(env, new Rng(task.rowSeed).split(index), task.benignShare);
     for (const x of rows.X) X.push(x);
     for (const v of rows.y) y.push(v);
@@ -84,6 +124,13 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
   }
   actor.sink = null;
   return { episodes, X: Float32Array.from(X), y: Int32Array.from(y), w: Float32Array.from(w) };
+}
+
+/** The buffers of a result, to transfer instead of copy. */
+export function transferList(r: DefendedRolloutResult): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [r.X.buffer as ArrayBuffer, r.y.buffer as ArrayBuffer, r.w.buffer as ArrayBuffer];
+  for (const e of r.episodes) for (const f of PACKED_FIELDS) out.push(e[f].buffer as ArrayBuffer);
+  return out;
 }
 
 export function defendedRolloutWorkerPath(): string | null {
@@ -116,24 +163,17 @@ export class DefendedRolloutPool {
   }
 }
 
-/** Feeds the episodes' transitions to the learner in episode order and trains; returns gradient steps. */
+/**
+ * Hands the episodes' transitions to the learner in episode order; its update schedule trains as they
+ * arrive (as online). Returns the gradient steps taken.
+ *
+ * All of a round's episodes were played with the round's starting weights, so updates after the first
+ * learn from slightly stale behaviour (off-policy for policy gradient, uncorrected); episodes that do not
+ * complete an update batch wait for the next round, as online.
+ */
 export function learnFromRollouts(learner: LearningAttacker, results: DefendedRolloutResult[]): number {
   const eps = results.flatMap((r) => r.episodes).sort((a, b) => a.index - b.index);
-  let grads = 0;
-  if (learner.kind === 'dqn') {
-    const added = addRollouts(learner, { episodes: eps });
-    const freq = Number(learner.spec().hyperparameters.trainFrequency ?? 4);
-    for (let k = 0; k < Math.round(added / freq); k++) if (learner.trainStep() !== null) grads++;
-    return grads;
-  }
-  // Policy gradient: episode by episode, so it takes one update per `episodesPerUpdate` episodes as when
-  // learning online (one update per round would learn several times slower per episode played). All of
-  // a round's episodes were played with the round's starting weights, so the updates after the first are
-  // slightly off-policy (uncorrected REINFORCE on stale episodes); leftover episodes wait for the next round.
   const g0 = learner.counters.gradientSteps;
-  for (const ep of eps) {
-    for (const t of unpack(ep, learner.obsSize, learner.nActions)) learner.addTransition(t);
-    learner.endEpisode();
-  }
+  for (const ep of eps) for (const t of unpackTransitions(ep, learner.obsSize, learner.nActions)) learner.addTransition(t);
   return learner.counters.gradientSteps - g0;
 }

@@ -1,0 +1,106 @@
+/**
+ * Per-episode records of evaluation episodes and their summary, shared by co-training's round records
+ * and `evaluateAttacker`: one list of per-episode values, summarised in one place, so a new measure is
+ * one field here (its per-episode value and how it pools).
+ */
+import { mean } from '../shared/stats.js';
+import type { EpisodeResult } from '../range/agent.js';
+import type { RangeEnv } from '../range/env.js';
+import { episodeMetrics, type DetectionRecorder, type EpisodeMetrics } from '../range/metrics.js';
+
+/**
+ * How quietly `agent` attacked in one episode: its attack actions (waits and tempo switches aside), how
+ * many were in the quiet tempo, how many were quiet in any way (quiet tempo, stealthy zone scan,
+ * credential logon), and whether its first exploit came in the quiet tempo.
+ */
+export function quietShare(events: EpisodeResult['events'], agent: string): { tempo: number; quiet: number; total: number; quietOpening: boolean } {
+  let tempo = 0;
+  let quiet = 0;
+  let total = 0;
+  let firstExploit: { start: number; quiet: boolean } | null = null;
+  for (const e of events) {
+    if (e.type !== 'attack' || e.agent !== agent) continue;
+    total++;
+    if (e.action === 'exploit' && (firstExploit === null || e.start < firstExploit.start)) firstExploit = { start: e.start, quiet: e.quiet === true };
+    if (e.quiet) tempo++;
+    if (e.quiet || (e.action === 'scanZone' && e.stealthy) || e.action === 'lateral') quiet++;
+  }
+  return { tempo, quiet, total, quietOpening: firstExploit?.quiet ?? false };
+}
+
+/** One evaluation episode: the range's episode metrics, the attacker's return and how quietly it attacked. */
+export interface EpisodeRecord {
+  metrics: EpisodeMetrics;
+  /** The attacker's undiscounted return. */
+  reward: number;
+  quiet: ReturnType<typeof quietShare>;
+}
+
+/** The record of an episode that just ended in `env` (call before the next reset). */
+export function recordEpisode(env: RangeEnv, ep: EpisodeResult, recorder: DetectionRecorder | null, attacker: string): EpisodeRecord {
+  return { metrics: episodeMetrics(env, ep, recorder), reward: ep.returns[attacker] ?? 0, quiet: quietShare(ep.events, attacker) };
+}
+
+export interface EpisodeSummary {
+  episodes: number;
+  successRate: number;
+  /** Mean over the episodes where the attacker reached its objective (null when none did). */
+  meanTimeToObjective: number | null;
+  detectionF1: number;
+  detectionLatency: number | null;
+  responseLatency: number | null;
+  timeToContainment: number | null;
+  compromiseRate: number;
+  chainLength: number;
+  /** Share of the attacker's actions (waits and tempo switches aside) started in the quiet tempo. */
+  quietTempoShare: number;
+  /**
+   * Share of episodes whose first exploit was launched in the quiet tempo (episodes without an exploit
+   * count as not). The tempo is chosen before the defence has acted, so unlike the action shares this is
+   * the policy's own preference, not a product of being caught early or late.
+   */
+  quietOpeningShare: number;
+  /** Share of the attacker's actions that were quiet in any way: in the quiet tempo, stealthy zone scans, or credential logons. */
+  quietActionShare: number;
+  meanReward: number;
+  /** Mean simulated length of an episode (s). */
+  episodeSeconds: number;
+}
+
+const finite = (xs: (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+/** Mean of the defined values, null when there is none. */
+const meanOrNull = (xs: (number | null)[]): number | null => {
+  const v = finite(xs);
+  return v.length ? mean(v) : null;
+};
+
+export function summariseEpisodes(rs: readonly EpisodeRecord[]): EpisodeSummary {
+  const m = rs.map((r) => r.metrics);
+  let tempo = 0;
+  let quiet = 0;
+  let actions = 0;
+  let openings = 0;
+  for (const r of rs) {
+    tempo += r.quiet.tempo;
+    quiet += r.quiet.quiet;
+    actions += r.quiet.total;
+    if (r.quiet.quietOpening) openings++;
+  }
+  return {
+    episodes: rs.length,
+    successRate: mean(m.map((x) => x.attackerSuccess)),
+    meanTimeToObjective: meanOrNull(m.map((x) => x.timeToObjective)),
+    detectionF1: mean(m.map((x) => x.detection.f1)),
+    detectionLatency: meanOrNull(m.map((x) => x.detectionLatency)),
+    responseLatency: meanOrNull(m.map((x) => x.responseLatency)),
+    timeToContainment: meanOrNull(m.map((x) => x.timeToContainment)),
+    compromiseRate: mean(m.map((x) => x.compromiseRate)),
+    chainLength: mean(m.map((x) => x.chainLength)),
+    // Action shares pool the actions of all episodes (an episode's weight is its number of actions).
+    quietTempoShare: actions ? tempo / actions : 0,
+    quietOpeningShare: rs.length ? openings / rs.length : 0,
+    quietActionShare: actions ? quiet / actions : 0,
+    meanReward: mean(rs.map((r) => r.reward)),
+    episodeSeconds: mean(m.map((x) => x.duration)),
+  };
+}
