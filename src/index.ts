@@ -67,7 +67,7 @@ export { episodeMetrics, incidentsOf, DetectionRecorder, type EpisodeMetrics, ty
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';
 export { train, type TrainOptions, type TrainResult } from './train/run.js';
 export { evaluateAttacker, type EvaluateAttackerOptions, type AttackerEvaluation } from './train/evaluate.js';
-export { summariseEpisodes, quietShare, type EpisodeRecord, type EpisodeSummary } from './train/episodes.js';
+export { summariseEpisodes, quietShare, type EpisodeRecord as EvaluationEpisode, type EpisodeSummary } from './train/episodes.js';
 export { readScalars, scalarFileSink, SCALARS_FILE, type Scalar, type ScalarSink } from './train/scalars.js';
 export { runCell, type CellSpec, type CellResult, type CellBudget } from './lab/cell.js';
 

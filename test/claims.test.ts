@@ -147,7 +147,6 @@ function episode(seed: number, duration: number, det: number | null, lat: number
     seed, outcome: 'timeout', duration, steps: 100, defenderReturn: -1, returnParts: { damage: 1, exfiltration: 0, business: 0 }, healthyHostCost: 0,
     attackerSuccess: 0, timeToObjective: null, firstMaliciousAction: 0, compromiseRate: 0.1, chainLength: 1, reentries: 0, attackPhases: 2, incidents: [incident],
     healthyResponses: 0, detection: det === null ? { ...scores, tp: 0, f1: 0 } : scores,
-    detectionLatency: det, responseLatency: lat, timeToContainment: contain, healthyResponseCost: 0,
   };
 }
 

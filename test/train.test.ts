@@ -36,7 +36,7 @@ describe('co-training', () => {
     };
     const a = await run();
     expect(a.rounds).toHaveLength(2);
-    for (const k of ['attackerSuccess', 'timeToObjective', 'detectionF1', 'detectionLatency', 'responseLatency', 'compromiseRate', 'chainLength', 'quietOpeningShare', 'quietTempoShare', 'quietActionShare']) expect(a.rounds[0]).toHaveProperty(k);
+    for (const k of ['attackerSuccess', 'timeToObjective', 'detectionF1', 'defenderReturn', 'healthyHostCost', 'reentries', 'timeToDetect', 'responseLatency', 'responseLatencyCensoredShare', 'compromiseRate', 'chainLength', 'quietOpeningShare', 'quietTempoShare', 'quietActionShare']) expect(a.rounds[0]).toHaveProperty(k);
     for (const r of a.rounds as { quietOpeningShare: number; quietTempoShare: number }[]) {
       expect(r.quietOpeningShare).toBeGreaterThanOrEqual(0);
       expect(r.quietOpeningShare).toBeLessThanOrEqual(1);

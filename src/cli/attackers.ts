@@ -45,6 +45,6 @@ async function evaluateCommand(o: EvalOpts): Promise<void> {
   if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : 'n/a');
-    process.stdout.write(`${r.kind} vs ${o.defender} on ${o.env}, ${o.episodes} episodes (mean ${fmt(r.episodeSeconds, 1)} s): success rate ${pct(r.successRate)}, mean time to objective ${fmt(r.meanTimeToObjective, 1)} s, mean reward ${fmt(r.meanReward, 3)}, detection F1 ${pct(r.detectionF1)}, response latency ${fmt(r.responseLatency, 1)} s, quiet opening ${pct(r.quietOpeningShare)}, actions in the quiet tempo ${pct(r.quietTempoShare)}\n`);
+    process.stdout.write(`${r.kind} vs ${o.defender} on ${o.env}, ${o.episodes} episodes (mean ${fmt(r.episodeSeconds, 1)} s): success rate ${pct(r.successRate)}, mean time to objective ${fmt(r.meanTimeToObjective, 1)} s, mean reward ${fmt(r.meanReward, 3)}, detection F1 ${pct(r.detectionF1)}, defender return ${fmt(r.defenderReturn, 1)} (healthy-host cost ${fmt(r.healthyHostCost, 1)}), re-entries ${fmt(r.reentries, 2)} per episode, response latency (KM median) ${fmt(r.responseLatency, 1)} s, quiet opening ${pct(r.quietOpeningShare)}, actions in the quiet tempo ${pct(r.quietTempoShare)}\n`);
   }
 }

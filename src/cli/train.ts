@@ -34,7 +34,7 @@ export function warnWorkers(workers: number): void {
 }
 
 function roundLine(rec: RoundRecord, rounds: number): string {
-  return `round ${rec.round + 1}/${rounds}: success ${fmt(rec.attackerSuccess)}, time to objective ${fmt(rec.timeToObjective, 1)} s, F1 ${fmt(rec.detectionF1)}, response latency ${fmt(rec.responseLatency, 1)} s, compromise ${fmt(rec.compromiseRate, 3)}, chain ${fmt(rec.chainLength, 1)}, quiet opening ${fmt(rec.quietOpeningShare)}, quiet tempo ${fmt(rec.quietTempoShare)}, quiet actions ${fmt(rec.quietActionShare)}, ${rec.gradientSteps} gradient steps, ${Math.round(rec.stepsPerSecond)} env steps/s, ${Math.round(rec.gradientStepsPerSecond)} gradient steps/s`;
+  return `round ${rec.round + 1}/${rounds}: success ${fmt(rec.attackerSuccess)}, time to objective ${fmt(rec.timeToObjective, 1)} s, F1 ${fmt(rec.detectionF1)}, defender return ${fmt(rec.defenderReturn, 1)}, re-entries ${fmt(rec.reentries, 2)}, response latency (KM median) ${fmt(rec.responseLatency, 1)} s, compromise ${fmt(rec.compromiseRate, 3)}, chain ${fmt(rec.chainLength, 1)}, quiet opening ${fmt(rec.quietOpeningShare)}, quiet tempo ${fmt(rec.quietTempoShare)}, quiet actions ${fmt(rec.quietActionShare)}, ${rec.gradientSteps} gradient steps, ${Math.round(rec.stepsPerSecond)} env steps/s, ${Math.round(rec.gradientStepsPerSecond)} gradient steps/s`;
 }
 
 /** `cyrange train`, and `cyrange attackers` beside it. */

@@ -80,10 +80,6 @@ export const storedEpisodeSchema = z.looseObject({
   incidents: z.array(incidentSchema),
   healthyResponses: num,
   detection: z.looseObject({ rows: int, tp: num, fp: num, fn: num, tn: num, precision: numOrNull, recall: numOrNull, f1: numOrNull, fpr: numOrNull }),
-  detectionLatency: numOrNull,
-  responseLatency: numOrNull,
-  timeToContainment: numOrNull,
-  healthyResponseCost: num,
 });
 export type StoredEpisode = z.output<typeof storedEpisodeSchema>;
 // Every field of EpisodeMetrics is in the stored schema (a new field fails to compile here until it is).

@@ -102,14 +102,6 @@ export interface EpisodeMetrics {
   /** Responses that started on hosts the attack had not touched at the time. */
   healthyResponses: number;
   detection: DetectionScores;
-  /**
-   * Transitional views for callers not yet reading `incidents` (to be removed): the first incident's
-   * uncensored times, null when censored or absent. Averages of these drop censored episodes.
-   */
-  detectionLatency: number | null;
-  responseLatency: number | null;
-  timeToContainment: number | null;
-  healthyResponseCost: number;
 }
 
 /** Per host-window confusion counts of the recorder's flags against the env's traced labels. */
@@ -258,14 +250,9 @@ export function episodeMetrics(env: RangeEnv, ep: EpisodeResult, recorder: Detec
     incidents,
     healthyResponses: ev.filter((e) => e.type === 'response' && e.healthy).length,
     detection: hostWindowScores(env, recorder),
-    detectionLatency: observed(incidents[0]?.timeToDetect),
-    responseLatency: observed(incidents[0]?.responseLatency ?? undefined),
-    timeToContainment: observed(incidents[0]?.timeToContain),
-    healthyResponseCost: healthyHostCost,
   };
 }
 
-const observed = (t: CensoredTime | undefined): number | null => (t && t.event ? Math.round(t.time * 10) / 10 : null);
 
 const PHASE_OF: Readonly<Record<string, string>> = { scanZone: 'recon', scanHost: 'recon', exploit: 'exploit', escalate: 'privesc', lateral: 'lateral', exfiltrate: 'exfiltration' };
 

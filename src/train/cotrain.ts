@@ -81,9 +81,15 @@ export interface RoundRecord {
   attackerSuccess: number;
   timeToObjective: number | null;
   detectionF1: number;
-  detectionLatency: number | null;
+  /** Mean defender return of the evaluation episodes, its healthy-host cost, re-entries per episode. */
+  defenderReturn: number;
+  healthyHostCost: number;
+  reentries: number;
+  /** Kaplan-Meier medians over the evaluation episodes' incidents, with their censored shares (EpisodeSummary). */
+  timeToDetect: number | null;
   responseLatency: number | null;
-  timeToContainment: number | null;
+  responseLatencyCensoredShare: number | null;
+  timeToContain: number | null;
   compromiseRate: number;
   chainLength: number;
   /** The quiet shares of the evaluation episodes: see EpisodeSummary (train/episodes.ts). */
@@ -227,9 +233,13 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
       attackerSuccess: sum.successRate,
       timeToObjective: sum.meanTimeToObjective,
       detectionF1: sum.detectionF1,
-      detectionLatency: sum.detectionLatency,
+      defenderReturn: sum.defenderReturn,
+      healthyHostCost: sum.healthyHostCost,
+      reentries: sum.reentries,
+      timeToDetect: sum.timeToDetect,
       responseLatency: sum.responseLatency,
-      timeToContainment: sum.timeToContainment,
+      responseLatencyCensoredShare: sum.responseLatencyCensoredShare,
+      timeToContain: sum.timeToContain,
       compromiseRate: sum.compromiseRate,
       chainLength: sum.chainLength,
       quietTempoShare: sum.quietTempoShare,

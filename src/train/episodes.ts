@@ -3,6 +3,7 @@
  * and `evaluateAttacker`: one list of per-episode values, summarised in one place, so a new measure is
  * one field here (its per-episode value and how it pools).
  */
+import { kaplanMeier, type CensoredTime } from '../shared/kaplan-meier.js';
 import { mean } from '../shared/stats.js';
 import type { EpisodeResult } from '../range/agent.js';
 import type { RangeEnv } from '../range/env.js';
@@ -47,11 +48,24 @@ export interface EpisodeSummary {
   /** Mean over the episodes where the attacker reached its objective (null when none did). */
   meanTimeToObjective: number | null;
   detectionF1: number;
-  detectionLatency: number | null;
+  /** Mean defender return (minus damage, exfiltration losses and business cost) and its business part on untouched hosts. */
+  defenderReturn: number;
+  healthyHostCost: number;
+  /** Footholds regained after containment, per episode. */
+  reentries: number;
+  /**
+   * Per-incident times pooled over the episodes, as Kaplan-Meier medians (null when more than half were
+   * still censored at their episode's end) with the censored share beside each: nothing is dropped.
+   */
+  timeToDetect: number | null;
+  timeToDetectCensoredShare: number | null;
   responseLatency: number | null;
-  timeToContainment: number | null;
+  responseLatencyCensoredShare: number | null;
+  timeToContain: number | null;
+  timeToContainCensoredShare: number | null;
   compromiseRate: number;
   chainLength: number;
+  attackPhases: number;
   /** Share of the attacker's actions (waits and tempo switches aside) started in the quiet tempo. */
   quietTempoShare: number;
   /**
@@ -74,6 +88,14 @@ const meanOrNull = (xs: (number | null)[]): number | null => {
   return v.length ? mean(v) : null;
 };
 
+/** KM median and censored share of the incidents' `field` (nulls when there is no incident to time). */
+function km(rs: readonly EpisodeRecord[], field: 'timeToDetect' | 'responseLatency' | 'timeToContain'): [number | null, number | null] {
+  const obs: CensoredTime[] = rs.flatMap((r) => r.metrics.incidents.flatMap((i) => (i[field] ? [i[field]!] : [])));
+  if (obs.length === 0) return [null, null];
+  const k = kaplanMeier(obs);
+  return [k.median, k.censoredShare];
+}
+
 export function summariseEpisodes(rs: readonly EpisodeRecord[]): EpisodeSummary {
   const m = rs.map((r) => r.metrics);
   let tempo = 0;
@@ -86,16 +108,26 @@ export function summariseEpisodes(rs: readonly EpisodeRecord[]): EpisodeSummary 
     actions += r.quiet.total;
     if (r.quiet.quietOpening) openings++;
   }
+  const detect = km(rs, 'timeToDetect');
+  const respond = km(rs, 'responseLatency');
+  const contain = km(rs, 'timeToContain');
   return {
     episodes: rs.length,
     successRate: mean(m.map((x) => x.attackerSuccess)),
     meanTimeToObjective: meanOrNull(m.map((x) => x.timeToObjective)),
     detectionF1: mean(m.map((x) => x.detection.f1)),
-    detectionLatency: meanOrNull(m.map((x) => x.detectionLatency)),
-    responseLatency: meanOrNull(m.map((x) => x.responseLatency)),
-    timeToContainment: meanOrNull(m.map((x) => x.timeToContainment)),
+    defenderReturn: mean(m.map((x) => x.defenderReturn)),
+    healthyHostCost: mean(m.map((x) => x.healthyHostCost)),
+    reentries: mean(m.map((x) => x.reentries)),
+    timeToDetect: detect[0],
+    timeToDetectCensoredShare: detect[1],
+    responseLatency: respond[0],
+    responseLatencyCensoredShare: respond[1],
+    timeToContain: contain[0],
+    timeToContainCensoredShare: contain[1],
     compromiseRate: mean(m.map((x) => x.compromiseRate)),
     chainLength: mean(m.map((x) => x.chainLength)),
+    attackPhases: mean(m.map((x) => x.attackPhases)),
     // Action shares pool the actions of all episodes (an episode's weight is its number of actions).
     quietTempoShare: actions ? tempo / actions : 0,
     quietOpeningShare: rs.length ? openings / rs.length : 0,
