@@ -66,6 +66,7 @@ export { episodeMetrics, incidentsOf, DetectionRecorder, type EpisodeMetrics, ty
 // Co-training and experiments.
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';
 export { train, type TrainOptions, type TrainResult } from './train/run.js';
+export { trainAttackerJob, readAttackerJob, loadTrainedAttackers, attackerJobSpecSchema, attackerJobResultSchema, type AttackerJobSpec, type AttackerJobResult, type CurvePoint } from './train/attacker-job.js';
 export { evaluateAttacker, type EvaluateAttackerOptions, type AttackerEvaluation } from './train/evaluate.js';
 export { summariseEpisodes, quietShare, type EpisodeRecord as EvaluationEpisode, type EpisodeSummary } from './train/episodes.js';
 export { readScalars, scalarFileSink, SCALARS_FILE, type Scalar, type ScalarSink } from './train/scalars.js';
