@@ -2,9 +2,9 @@
  * Flow-data CSV loaders. Every file here is written by the test, with the real headers of the public
  * data sets (copied byte for byte from CICIDS2017 MachineLearningCVE and UNSW-NB15 training/testing-set
  * CSVs) and their quirks: BOM, CRLF, leading spaces, a duplicated column, Infinity/NaN, mangled dashes.
- * The last block checks the shared real samples, only where they exist.
+ * The last block checks the shared real samples (test/shared-datasets.ts says where they are looked for).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,24 +18,10 @@ import {
   type LoadProgress,
 } from '../src/detectors/datasets.js';
 import { CyrangeError } from '../src/shared/errors.js';
+import { CIC_SAMPLE, UNSW_SAMPLE, expectSharedSamples } from './shared-datasets.js';
 
-const CICIDS_HEADER =
-  ' Destination Port, Flow Duration, Total Fwd Packets, Total Backward Packets,' +
-  'Total Length of Fwd Packets, Total Length of Bwd Packets, Fwd Packet Length Max,' +
-  ' Fwd Packet Length Min, Fwd Packet Length Mean, Fwd Packet Length Std,Bwd Packet Length Max,' +
-  ' Bwd Packet Length Min, Bwd Packet Length Mean, Bwd Packet Length Std,Flow Bytes/s,' +
-  ' Flow Packets/s, Flow IAT Mean, Flow IAT Std, Flow IAT Max, Flow IAT Min,Fwd IAT Total,' +
-  ' Fwd IAT Mean, Fwd IAT Std, Fwd IAT Max, Fwd IAT Min,Bwd IAT Total, Bwd IAT Mean, Bwd IAT Std,' +
-  ' Bwd IAT Max, Bwd IAT Min,Fwd PSH Flags, Bwd PSH Flags, Fwd URG Flags, Bwd URG Flags,' +
-  ' Fwd Header Length, Bwd Header Length,Fwd Packets/s, Bwd Packets/s, Min Packet Length,' +
-  ' Max Packet Length, Packet Length Mean, Packet Length Std, Packet Length Variance,' +
-  'FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count,' +
-  ' CWE Flag Count, ECE Flag Count, Down/Up Ratio, Average Packet Size, Avg Fwd Segment Size,' +
-  ' Avg Bwd Segment Size, Fwd Header Length,Fwd Avg Bytes/Bulk, Fwd Avg Packets/Bulk,' +
-  ' Fwd Avg Bulk Rate, Bwd Avg Bytes/Bulk, Bwd Avg Packets/Bulk,Bwd Avg Bulk Rate,' +
-  'Subflow Fwd Packets, Subflow Fwd Bytes, Subflow Bwd Packets, Subflow Bwd Bytes,' +
-  'Init_Win_bytes_forward, Init_Win_bytes_backward, act_data_pkt_fwd, min_seg_size_forward,' +
-  'Active Mean, Active Std, Active Max, Active Min,Idle Mean, Idle Std, Idle Max, Idle Min, Label';
+// The header line of a CICIDS2017 MachineLearningCVE CSV, byte for byte (without BOM and line end).
+const CICIDS_HEADER = readFileSync(new URL('./fixtures/cicids2017-mlcve-header.txt', import.meta.url), 'utf8');
 
 // The "TrafficLabelling" variant: identifiers and Protocol/Timestamp before Flow Duration.
 const CICIDS_TL_HEADER =
@@ -551,14 +537,15 @@ describe('large file', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The shared real samples (skipped where /work/shared is absent, e.g. CI)
+// The shared real samples (../shared/datasets from the repository root, or $CYRANGE_SHARED_DATASETS;
+// missing samples fail these tests)
 // ---------------------------------------------------------------------------------------------
 
-const SHARED = '/work/shared/datasets';
-const CIC_SAMPLE = join(SHARED, 'cicids2017_thursday_webattacks_sample.csv');
-const UNSW_SAMPLE = join(SHARED, 'unsw_nb15_testing-set_subset.csv');
+describe('shared real samples', () => {
+  it('are present', () => {
+    expectSharedSamples();
+  });
 
-describe.skipIf(!existsSync(CIC_SAMPLE) || !existsSync(UNSW_SAMPLE))('shared real samples', () => {
   it('CICIDS2017 Thursday web attacks: counts from the README', async () => {
     const ds = await loadFlowCsv([CIC_SAMPLE], { multiClass: true });
     expect(ds.format).toBe('cicids2017');
