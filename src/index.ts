@@ -44,7 +44,9 @@ export type { LearningAttacker } from './attackers/learner.js';
 
 // Defenders.
 export { NoopDefender, RandomDefender } from './range/baselines.js';
-export { Detector, DETECTOR_KINDS, type DetectorKind, type LabelledData } from './detectors/detector.js';
+export { Detector, type DetectorKind, type LabelledData } from './detectors/detector.js';
+export { registerDetector, detectorKinds, detectorRegistry, type DetectorEntry } from './detectors/registry.js';
+export type { DetectorImpl, DetectorModel, TrainSplit } from './detectors/detector-kind.js';
 export { scoreDetections, type DetectionScores } from './shared/stats.js';
 export { RandomForest } from './detectors/random-forest.js';
 export { Autoencoder } from './detectors/autoencoder.js';

@@ -7,10 +7,11 @@ import type { DetectorKind, LabelledData } from '../detectors/detector.js';
 import type { FeatureSchemaLike } from '../detectors/datasets.js';
 import { CyrangeError } from '../shared/errors.js';
 
-// Heavy modules (tfjs, the forest, mathjs) load only when a command runs, so `cyrange --help` and the
-// other commands start fast.
-const DETECTOR_KINDS = ['rf', 'autoencoder', 'ensemble'] as const;
+import { detectorKinds, detectorRegistry } from '../detectors/registry.js';
 import { guard, intFlag } from './common.js';
+
+// Heavy modules (tfjs, the forest, mathjs) load only when a command runs, so `cyrange --help` and the
+// other commands start fast; the detector registry is cheap (its kinds load their code on first use).
 
 interface TrainOpts { kind: DetectorKind; env?: string; episodes: number; data?: string[]; out: string; seed: number; force?: boolean; labelColumn?: string; benign?: string; multiClass?: boolean; workers: number }
 interface EvalOpts { model: string; env?: string; episodes: number; data?: string[]; seed: number; json?: boolean; labelColumn?: string; benign?: string }
@@ -28,7 +29,7 @@ export function registerDefenders(program: Command): void {
   cmd
     .command('train')
     .description('train a detector on range telemetry (--env) or flow CSV files (--data) and write a model directory')
-    .addOption(new Option('--kind <kind>', 'detector kind').choices([...DETECTOR_KINDS]).makeOptionMandatory())
+    .addOption(new Option('--kind <kind>', 'detector kind').choices(detectorKinds()).makeOptionMandatory())
     .option('--env <name>', 'scenario preset or file to collect telemetry from (scripted attackers)')
     .option('--episodes <n>', 'telemetry episodes with --env', intFlag('--episodes', 1, 10000), 10)
     .option('--data <csv...>', 'CICIDS2017, UNSW-NB15 or labelled CSV files')
@@ -61,7 +62,7 @@ export function registerDefenders(program: Command): void {
           dataSchema = featureSchemaOf(ds);
           training = { source: 'csv', format: ds.format, files: ds.summary.files, rows: ds.nRows, perClass: ds.summary.perClass, nonFiniteCells: ds.summary.nonFiniteCells, skippedRows: ds.summary.skippedRows };
         }
-        const rt = o.kind === 'rf' ? null : await initTf();
+        const rt = detectorRegistry.get(o.kind).usesTf ? await initTf() : null;
         const { detector, validation, trainRows } = await Detector.train(o.kind, data, { seed: o.seed, rf: { workers: o.workers } });
         await detector.save(o.out, { seed: o.seed, training: { ...training, trainRows }, validation, ...(dataSchema ? { dataSchema } : {}), ...(rt ? { tfBackend: rt.backend } : {}) }, o.force ?? false);
         await closeForestPool();

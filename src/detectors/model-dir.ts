@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { basename, dirname, join, resolve } from 'node:path';
 import { CyrangeError } from '../shared/errors.js';
 
-export const MODEL_FORMAT = 1;
 export const MANIFEST = 'manifest.json';
 
 export interface ModelManifestBase {
@@ -55,8 +54,11 @@ export async function writeModelDir<M extends object>(dir: string, force: boolea
   }
 }
 
-/** Read and verify a model directory's manifest and checksums. */
-export function readModelDir(dir: string, kinds: readonly string[]): ModelManifestBase & Record<string, unknown> {
+/**
+ * Read a model directory's manifest and verify the checksums of the files it lists. Returns the parsed
+ * JSON; the caller validates the rest with its schema.
+ */
+export function readModelDir(dir: string, formatVersion: number): Record<string, unknown> {
   if (!existsSync(dir)) throw new CyrangeError(`${dir}: no such model directory`);
   if (!statSync(dir).isDirectory()) throw new CyrangeError(`${dir}: not a directory`);
   const mpath = join(dir, MANIFEST);
@@ -69,9 +71,8 @@ export function readModelDir(dir: string, kinds: readonly string[]): ModelManife
   }
   if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new CyrangeError(`${mpath}: expected a JSON object`);
   if (typeof m.format !== 'number') throw new CyrangeError(`${mpath}: format: expected a number`);
-  if (m.format > MODEL_FORMAT) throw new CyrangeError(`${mpath}: format: ${m.format} is newer than this cyrange reads (${MODEL_FORMAT}); upgrade cyrange`);
-  if (m.format < 1) throw new CyrangeError(`${mpath}: format: expected ${MODEL_FORMAT}`);
-  if (typeof m.kind !== 'string' || !kinds.includes(m.kind)) throw new CyrangeError(`${mpath}: kind: expected one of ${kinds.join(', ')}, got ${JSON.stringify(m.kind)}`);
+  if (m.format > formatVersion) throw new CyrangeError(`${mpath}: format: ${m.format} is newer than this cyrange reads (${formatVersion}); upgrade cyrange`);
+  if (m.format < 1) throw new CyrangeError(`${mpath}: format: expected ${formatVersion}`);
   const files = m.files as Record<string, unknown> | undefined;
   if (!files || typeof files !== 'object' || Object.keys(files).length === 0) throw new CyrangeError(`${mpath}: files: expected the model's files with their sha256`);
   for (const [name, sum] of Object.entries(files)) {
@@ -80,5 +81,5 @@ export function readModelDir(dir: string, kinds: readonly string[]): ModelManife
     if (!existsSync(p)) throw new CyrangeError(`${p}: missing (listed in ${MANIFEST})`);
     if (typeof sum !== 'string' || sha256File(p) !== sum) throw new CyrangeError(`${p}: sha256 does not match ${MANIFEST} (the file was changed or corrupted)`);
   }
-  return m as ModelManifestBase & Record<string, unknown>;
+  return m;
 }
