@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  describeLoad,
   detectFormat,
   featureSchemaOf,
   loadFlowCsv,
@@ -17,6 +18,7 @@ import {
   type FlowDataset,
   type LoadProgress,
 } from '../src/detectors/datasets.js';
+import { UNSW_RAW_COLUMNS } from '../src/detectors/flow-dialects.js';
 import { CyrangeError } from '../src/shared/errors.js';
 import { CIC_SAMPLE, UNSW_SAMPLE, expectSharedSamples } from './shared-datasets.js';
 
@@ -396,7 +398,7 @@ describe('generic CSV', () => {
     expect(ds.format).toBe('generic');
     expect(ds.nRows).toBe(82);
     expect(ds.summary.skippedRows).toBe(1);
-    expect(ds.summary.droppedColumns).toContain('src ip (text with many distinct values)');
+    expect(ds.summary.droppedColumns).toContain('src ip (address)');
     expect(ds.featureNames).toEqual([
       'bytes',
       'pkts',
@@ -434,6 +436,147 @@ describe('generic CSV', () => {
     const ds = await loadFlowCsv([p], { labelColumn: 'label', benign: 'normal', dropColumns: ['pkts'] });
     expect(ds.featureNames).not.toContain('pkts');
     expect(ds.featureNames[0]).toBe('bytes');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Columns: pandas duplicates, re-extractions, raw UNSW, identifiers, text in numeric columns
+// ---------------------------------------------------------------------------------------------
+
+const ENGELEN_HEADER = readFileSync(new URL('./fixtures/cicids2017-engelen-header.txt', import.meta.url), 'utf8');
+
+describe('columns', () => {
+  it("pandas' `.1` name for CICIDS2017's repeated Fwd Header Length is the known duplicate; models read either spelling", async () => {
+    const names = CIC_NAMES.map((n, j) => (j === CIC_NAMES.lastIndexOf('Fwd Header Length') ? 'Fwd Header Length.1' : n));
+    const pandasText = [names.join(','), ...CIC_LABELS.map((l, r) => cicRow(r, l))].join('\n') + '\n';
+    const pandas = await loadFlowCsv([write('cic-pandas.csv', pandasText)]);
+    const original = cicFile('cic-original.csv');
+    const orig = await loadFlowCsv([original]);
+    expect(pandas.featureNames).toEqual(orig.featureNames);
+    expect(pandas.featureNames).not.toContain('Fwd Header Length.1');
+    expect(pandas.summary.droppedColumns).toContain('Fwd Header Length#2 (identical to Fwd Header Length)');
+    expect(Array.from(pandas.X)).toEqual(Array.from(orig.X));
+    // A model trained on the pandas file scores the original file, and the other way round.
+    const back = await loadFlowCsv([original], { schema: featureSchemaOf(pandas) });
+    expect(Array.from(back.X)).toEqual(Array.from(orig.X));
+    const fwd = await loadFlowCsv([write('cic-pandas2.csv', pandasText)], { schema: featureSchemaOf(orig) });
+    expect(Array.from(fwd.X)).toEqual(Array.from(orig.X));
+  });
+
+  it("Engelen et al.'s CICIDS2017 re-extraction: recognised, identifiers and Attempted Category dropped", async () => {
+    const names = ENGELEN_HEADER.split(',');
+    const labels = ['BENIGN', 'FTP-Patator', 'FTP-Patator - Attempted', 'BENIGN', 'DoS Hulk'];
+    const rows = labels.map((l, r) =>
+      names
+        .map((n, j) => {
+          if (n === 'Label') return l;
+          if (n === 'Attempted Category') return l.endsWith('Attempted') ? '2' : '-1';
+          if (n === 'Src IP' || n === 'Dst IP') return `192.168.10.${r + 3}`;
+          if (n === 'Flow ID') return `192.168.10.${r + 3}-192.168.10.50-${40000 + r}-21-6`;
+          if (n === 'Timestamp') return `2017-07-04 09:1${r}:00.${r}`;
+          return String(r * 100 + j);
+        })
+        .join(','),
+    );
+    const p = write('engelen.csv', [ENGELEN_HEADER, ...rows].join('\n') + '\n');
+    expect(detectFormat(ENGELEN_HEADER)).toBe('cicids2017-engelen');
+    const ds = await loadFlowCsv([p], { multiClass: true });
+    expect(ds.format).toBe('cicids2017-engelen');
+    expect(ds.labelColumn).toBe('Label');
+    for (const d of ['id (identifier)', 'Flow ID (identifier)', 'Src IP (address)', 'Src Port (source port)', 'Dst IP (address)', 'Timestamp (timestamp)', 'Attempted Category (label-side)', 'Label (label)']) {
+      expect(ds.summary.droppedColumns).toContain(d);
+    }
+    expect(ds.featureNames).toContain('Dst Port');
+    expect(ds.featureNames).toContain('Protocol');
+    expect(ds.nCols).toBe(91 - 8);
+    expect(ds.classNames).toEqual(['benign', 'DoS Hulk', 'FTP-Patator', 'FTP-Patator \u2013 Attempted']);
+    expect(cell(ds, 4, 'Dst Port')).toBe(400 + names.indexOf('Dst Port'));
+  });
+
+  const unswRawRow = (r: number, cat: string): string =>
+    UNSW_RAW_COLUMNS.map((n, j) => {
+      if (n === 'srcip') return `175.45.176.${r}`;
+      if (n === 'dstip') return '149.171.126.12';
+      if (n === 'sport') return String(33000 + r);
+      if (n === 'dsport') return r === 2 ? '0x000b' : r === 3 ? '-' : '80';
+      if (n === 'proto') return r % 2 ? 'udp' : 'tcp';
+      if (n === 'state') return 'FIN';
+      if (n === 'service') return r % 3 ? '-' : 'http';
+      if (n === 'Stime' || n === 'Ltime') return String(1421927414 + r);
+      if (n === 'attack_cat') return cat;
+      if (n === 'Label') return cat === '' ? '0' : '1';
+      return String(r * 100 + j);
+    }).join(',');
+  const RAW_CATS = ['', 'Exploits', ' Fuzzers ', '', 'Backdoors', 'Exploits', ''];
+
+  it('UNSW-NB15 raw files, with a header or without: empty attack_cat is normal traffic, addresses, source ports and times dropped', async () => {
+    const headed = write('unsw-raw-headed.csv', [UNSW_RAW_COLUMNS.join(','), ...RAW_CATS.map((c, r) => unswRawRow(r, c))].join('\r\n') + '\r\n');
+    const headless = write('unsw-raw.csv', RAW_CATS.map((c, r) => unswRawRow(r, c)).join('\r\n') + '\r\n');
+    for (const p of [headed, headless]) {
+      const ds = await loadFlowCsv([p], { multiClass: true });
+      expect(ds.format).toBe('unsw-nb15-raw');
+      expect(ds.nRows).toBe(RAW_CATS.length);
+      expect(ds.summary.skippedRows).toBe(0);
+      expect(ds.labelColumn).toBe('attack_cat');
+      expect(ds.summary.perClass).toEqual({ benign: 3, Exploits: 2, Fuzzers: 1, Backdoor: 1 });
+      for (const d of ['srcip (address)', 'sport (source port)', 'dstip (address)', 'Stime (timestamp)', 'Ltime (timestamp)', 'Label (label-side)', 'attack_cat (label)']) {
+        expect(ds.summary.droppedColumns).toContain(d);
+      }
+      expect(ds.featureNames).toContain('proto=tcp');
+      expect(cell(ds, 2, 'dsport')).toBe(11); // hexadecimal, as some raw rows have it
+      expect(cell(ds, 3, 'dsport')).toBe(0); // '-': no port, a missing value rather than text
+      expect(ds.summary.nonFiniteCells).toBe(1);
+      expect(ds.summary.nonNumericCells).toEqual([]);
+      const bin = await loadFlowCsv([p]);
+      expect(bin.labelColumn).toBe('Label');
+      expect(bin.summary.perClass).toEqual({ benign: 3, attack: 4 });
+    }
+  });
+
+  it('generic CSVs: identifier, address, source-port, timestamp and label-side columns dropped by default; --keep-columns, --drop-columns', async () => {
+    const header = 'id,Flow ID,Src IP,Src Port,Dst Port,Timestamp,bytes,pkts,Attempted Category,srcip,Stime,Ltime,verdict';
+    const rows = Array.from({ length: 30 }, (_, r) => `${r},f${r},10.0.0.${r},${40000 + r},443,2017-07-04 09:0${r % 10},${r * 10},${r % 5},-1,10.1.0.${r},${1000 + r},${1001 + r},${r % 3 ? 'ok' : 'bad'}`);
+    const p = write('generic-ids.csv', [header, ...rows].join('\n'));
+    const ds = await loadFlowCsv([p], { labelColumn: 'verdict', benign: 'ok' });
+    expect(ds.featureNames).toEqual(['Dst Port', 'bytes', 'pkts']);
+    expect(ds.summary.droppedColumns).toEqual([
+      'id (identifier)', 'Flow ID (identifier)', 'Src IP (address)', 'Src Port (source port)', 'Timestamp (timestamp)',
+      'Attempted Category (label-side)', 'srcip (address)', 'Stime (timestamp)', 'Ltime (timestamp)', 'verdict (label)',
+    ]);
+    const kept = await loadFlowCsv([p], { labelColumn: 'verdict', benign: 'ok', keepColumns: ['Src Port', 'stime'], dropColumns: ['pkts'] });
+    expect(kept.featureNames).toEqual(['Src Port', 'Dst Port', 'bytes', 'Stime']);
+    expect(kept.summary.droppedColumns).toContain('pkts (dropped by request)');
+    expect(await loadError([p], { labelColumn: 'verdict', benign: 'ok', keepColumns: ['nope'] })).toBe(`${p}: --keep-columns: no column "nope" (columns: "id", "Flow ID", "Src IP", "Src Port", "Dst Port", "Timestamp", ... (13 columns))`);
+    expect(await loadError([p], { labelColumn: 'verdict', benign: 'ok', dropColumns: ['nope'] })).toMatch(/--drop-columns: no column "nope"/);
+  });
+
+  it('one text cell does not drop a numeric column: the cell is 0 and reported; skipped rows are counted by reason', async () => {
+    const lines = ['a,b,label', ...Array.from({ length: 50 }, (_, r) => `${r},${r === 7 ? 'oops' : r * 2},${r % 4 ? 'x' : 'y'}`)];
+    lines.push('1,2', '3,4,', ',,', 'a,b,label');
+    const p = write('generic-text-cell.csv', lines.join('\n'));
+    const ds = await loadFlowCsv([p], { labelColumn: 'label', benign: 'x' });
+    expect(ds.featureNames).toEqual(['a', 'b']);
+    expect(cell(ds, 7, 'b')).toBe(0);
+    expect(cell(ds, 8, 'b')).toBe(16);
+    expect(ds.summary.nonNumericCells).toEqual([{ column: 'b', cells: 1, example: 'oops' }]);
+    expect(ds.summary.skippedByReason).toEqual({ 'wrong number of fields': 1, 'empty label': 1, 'empty (only commas)': 1, 'header repeated': 1 });
+    expect(ds.summary.skippedRows).toBe(4);
+    expect(describeLoad(ds.summary)).toEqual([
+      'columns not used as features (1): label (label)',
+      'rows skipped: 4 (wrong number of fields 1, empty label 1, empty (only commas) 1, header repeated 1)',
+      'column "b": 1 cells are not numbers (e.g. "oops"), stored as 0',
+    ]);
+  });
+
+  it('labels optional (scoring): a file without the label column loads every row', async () => {
+    const train = await loadFlowCsv([unswFile('unsw-for-scoring.csv')]);
+    const names = UNSW_NAMES.filter((n) => n !== 'label' && n !== 'attack_cat');
+    const rows = UNSW_ROWS.map((row, r) => unswLine(r, row, UNSW_NAMES).split(',').filter((_, j) => UNSW_NAMES[j] !== 'label' && UNSW_NAMES[j] !== 'attack_cat').join(','));
+    const p = write('unsw-unlabelled.csv', [names.join(','), ...rows].join('\n'));
+    expect(await loadError([p], { schema: featureSchemaOf(train) })).toMatch(/label column "label" not in header/);
+    const ds = await loadFlowCsv([p], { schema: featureSchemaOf(train), labels: 'optional' });
+    expect(ds.nRows).toBe(UNSW_ROWS.length);
+    expect(Array.from(ds.X)).toEqual(Array.from(train.X));
   });
 });
 

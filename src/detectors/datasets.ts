@@ -13,8 +13,8 @@
  * any later file onto exactly the same features in the same order.
  */
 import { CyrangeError } from '../shared/errors.js';
-import { labelKey, rulesFor, sniffTextColumns, type FlowFormat, type FormatRules } from './flow-dialects.js';
-import { readHead, readRows, type FileHead, type LoadProgress } from './flow-reader.js';
+import { labelKey, notAFeature, rulesFor, sniffTextColumns, type FlowFormat, type FormatRules, type TextKind } from './flow-dialects.js';
+import { readHead, readRows, type FileHead, type LoadProgress, type SkipReasons } from './flow-reader.js';
 import { assembleMatrix, chooseEncoding, schemaLayout, trainingFeatures, type CategoricalEncoding, type FeatureSource, type Source } from './one-hot.js';
 import { RowStore } from './row-store.js';
 
@@ -44,8 +44,18 @@ export interface LoadFlowOptions {
   schema?: FeatureSchemaLike;
   /** Stop after this many data rows in total. */
   maxRows?: number;
-  /** Extra columns never to use as features (e.g. identifiers in a generic CSV). */
+  /** Extra columns never to use as features. */
   dropColumns?: string[];
+  /**
+   * Columns to use as features although they are dropped by default (identifiers, addresses, source ports,
+   * timestamps, label-side columns; see flow-dialects.ts).
+   */
+  keepColumns?: string[];
+  /**
+   * 'optional' (scoring): a missing label column or an empty label cell is no reason to skip a row; such
+   * rows get the label `(unlabelled)`. Default 'required'.
+   */
+  labels?: 'required' | 'optional';
   /** One-hot width cap per categorical column in training (rarer values go to `=other`). Default 32. */
   maxCategories?: number;
   /** Called every 65,536 rows and at the end of each file. */
@@ -61,10 +71,29 @@ export interface FlowSummary {
   perLabel: Record<string, number>;
   /** Numeric cells that were Infinity, NaN, empty or not a number, stored as 0. */
   nonFiniteCells: number;
+  /** Numeric columns with text cells (stored as 0): how many, and the first one seen. */
+  nonNumericCells: { column: string; cells: number; example: string }[];
   /** Data rows not loaded: wrong field count, empty label, all-empty rows, repeated header lines. */
   skippedRows: number;
+  /** The same, by reason. */
+  skippedByReason: Record<string, number>;
   /** Columns not used as features, with why (`name (identifier)`, `name#2 (identical to name)`, ...). */
   droppedColumns: string[];
+}
+
+/** Label of rows without one, when labels are optional. */
+export const UNLABELLED = '(unlabelled)';
+
+/** What a load did to the files, in lines for a person: columns dropped and why, rows skipped and why, text in numeric columns. */
+export function describeLoad(s: FlowSummary): string[] {
+  const lines: string[] = [];
+  if (s.droppedColumns.length > 0) lines.push(`columns not used as features (${s.droppedColumns.length}): ${s.droppedColumns.join(', ')}`);
+  if (s.skippedRows > 0) {
+    const why = Object.entries(s.skippedByReason).map(([r, n]) => `${r} ${n}`).join(', ');
+    lines.push(`rows skipped: ${s.skippedRows} (${why})`);
+  }
+  for (const c of s.nonNumericCells) lines.push(`column "${c.column}": ${c.cells} cells are not numbers (e.g. ${JSON.stringify(c.example)}), stored as 0`);
+  return lines;
 }
 
 export interface FlowDataset {
@@ -119,23 +148,31 @@ interface TrainingPlan {
   dupOf: Map<number, number>;
 }
 
-async function trainingPlan(heads: readonly FileHead[], rules: FormatRules): Promise<TrainingPlan> {
+async function trainingPlan(heads: readonly FileHead[], rules: FormatRules, keep: ReadonlySet<string>): Promise<TrainingPlan> {
   const first = heads[0]!;
   const plan: TrainingPlan = { numNames: [], catNames: [], order: [], dropped: [], dupOf: new Map() };
   const { numNames, catNames, order, dropped, dupOf } = plan;
   const isIndex = (n: string): boolean => n === '' || /^unnamed: \d+$/i.test(n);
+  // Why a column is not a feature: requested, then the data set's defaults (unless kept).
+  const whyNot = (n: string): string | undefined => {
+    const lower = n.toLowerCase();
+    const why = rules.drop.get(lower);
+    if (why === 'label' || why === 'dropped by request') return why;
+    if (keep.has(lower)) return undefined;
+    return why ?? notAFeature(n.replace(/#\d+$/, ''));
+  };
   const candidates: number[] = [];
   first.names.forEach((n, i) => {
-    if (!isIndex(n) && !rules.drop.has(n.toLowerCase())) candidates.push(i);
+    if (!isIndex(n) && whyNot(n) === undefined) candidates.push(i);
   });
-  const textKinds = rules.categorical === null ? await sniffTextColumns(first.path, first.names.length, candidates) : new Map<number, 'categorical' | 'text'>();
+  const textKinds = rules.categorical === null ? await sniffTextColumns(first.path, first.names.length, candidates) : new Map<number, TextKind>();
   for (let i = 0; i < first.names.length; i++) {
     const n = first.names[i]!;
     if (isIndex(n)) {
       dropped.push(`${n === '' ? `(unnamed column ${i + 1})` : n} (index column)`);
       continue;
     }
-    const why = rules.drop.get(n.toLowerCase());
+    const why = whyNot(n);
     if (why !== undefined) {
       dropped.push(`${n} (${why})`);
       continue;
@@ -148,7 +185,9 @@ async function trainingPlan(heads: readonly FileHead[], rules: FormatRules): Pro
     const kind = textKinds.get(i);
     if (kind === 'text') {
       dropped.push(`${n} (text with many distinct values)`);
-    } else if (kind === 'categorical' || rules.categorical?.has(n.toLowerCase()) === true) {
+    } else if (kind === 'address' && !keep.has(n.toLowerCase())) {
+      dropped.push(`${n} (address)`);
+    } else if (kind === 'categorical' || kind === 'address' || rules.categorical?.has(n.toLowerCase()) === true) {
       order.push({ kind: 'cat', slot: catNames.push(n) - 1 });
     } else {
       const slot = numNames.push(n) - 1;
@@ -164,6 +203,13 @@ async function trainingPlan(heads: readonly FileHead[], rules: FormatRules): Pro
     throw new CyrangeError(`${first.path}: no feature columns left (all were labels, identifiers or text)`);
   }
   return plan;
+}
+
+/** Every name in a --drop-columns / --keep-columns list must be a column of the first file. */
+function checkNamed(head: FileHead, list: readonly string[] | undefined, flag: string): void {
+  for (const n of list ?? []) {
+    if (findColumn(head.names, n) < 0) throw new CyrangeError(`${head.path}: ${flag}: no column "${n.trim()}" (columns: ${describeColumns(head.names)})`);
+  }
 }
 
 /**
@@ -241,29 +287,34 @@ export async function loadFlowCsv(paths: string[], opts: LoadFlowOptions = {}): 
   }
   const labelColumn = opts.labelColumn ?? schema?.labelColumn;
   const benign = opts.benign ?? schema?.benign;
+  const optionalLabels = opts.labels === 'optional';
   const rules = rulesFor(format, { ...opts, labelColumn, benign }, first.path);
+  if (optionalLabels) rules.emptyLabel ??= UNLABELLED;
   const labelIdx = heads.map((h) => {
     const i = findColumn(h.names, rules.labelColumn);
-    if (i < 0) {
+    if (i < 0 && !optionalLabels) {
       throw new CyrangeError(
         `${h.path}: label column "${rules.labelColumn}" not in header (columns: ${describeColumns(h.names)})`,
       );
     }
     return i;
   });
-  const labelName = first.names[labelIdx[0]!]!;
+  const labelName = labelIdx[0]! >= 0 ? first.names[labelIdx[0]!]! : rules.labelColumn;
   rules.drop.set(labelName.toLowerCase(), 'label');
+  checkNamed(first, opts.dropColumns, '--drop-columns');
+  checkNamed(first, opts.keepColumns, '--keep-columns');
 
   // 2. The column plan: a model's schema, or the training plan from the headers.
   const encodingIn = schema !== undefined ? (schema.encoding ?? { columns: [] }) : null;
   const layout = schema !== undefined ? schemaLayout(schema.featureNames, encodingIn!) : null;
-  const plan = layout === null ? await trainingPlan(heads, rules) : null;
+  const keep = new Set((opts.keepColumns ?? []).map((n) => n.trim().toLowerCase()));
+  const plan = layout === null ? await trainingPlan(heads, rules, keep) : null;
   const numNames = layout?.numNames ?? plan!.numNames;
   const catNames = layout?.catNames ?? plan!.catNames;
 
   // 3. Stream every file into growing buffers.
-  const store = new RowStore(numNames.length, catNames.length, plan?.dupOf ?? new Map());
-  let skipped = 0;
+  const store = new RowStore(numNames.length, catNames.length, plan?.dupOf ?? new Map(), rules);
+  const skippedByReason: SkipReasons = {};
   const fileRows: { path: string; rows: number }[] = [];
   for (let fi = 0; fi < heads.length; fi++) {
     const head = heads[fi]!;
@@ -282,7 +333,7 @@ export async function loadFlowCsv(paths: string[], opts: LoadFlowOptions = {}): 
     };
     const cols = { numIdx: Int32Array.from(numNames, index), catIdx: Int32Array.from(catNames, index), labelIdx: labelIdx[fi]! };
     const r = await readRows(head, cols, store, { maxRows, onProgress: opts.onProgress });
-    skipped += r.skipped;
+    for (const [why, k] of Object.entries(r.skipped)) skippedByReason[why] = (skippedByReason[why] ?? 0) + k;
     fileRows.push({ path: head.path, rows: r.good });
   }
 
@@ -311,7 +362,9 @@ export async function loadFlowCsv(paths: string[], opts: LoadFlowOptions = {}): 
       perClass: classes.perClass,
       perLabel: classes.perLabel,
       nonFiniteCells: store.nonFinite,
-      skippedRows: skipped,
+      nonNumericCells: numNames.flatMap((column, k) => (store.textCells[k]! > 0 ? [{ column, cells: store.textCells[k]!, example: store.textExample[k]! }] : [])),
+      skippedRows: Object.values(skippedByReason).reduce((a, b) => a + b, 0),
+      skippedByReason,
       droppedColumns: dropped,
     },
     encoding,

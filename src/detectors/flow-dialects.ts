@@ -13,7 +13,7 @@
 import { CyrangeError } from '../shared/errors.js';
 import { eachLine, splitCsvLine, stripBom } from './csv-tokenizer.js';
 
-export type FlowFormat = 'cicids2017' | 'unsw-nb15' | 'generic';
+export type FlowFormat = 'cicids2017' | 'cicids2017-engelen' | 'unsw-nb15' | 'unsw-nb15-raw' | 'generic';
 
 // The CICIDS2017 web-attack labels carry a cp1252 en dash that was mangled differently in each copy:
 // U+0096 (cp1252 read as latin-1), U+FFFD, `ï¿½` (U+FFFD re-encoded), `â€“` (UTF-8 read as cp1252).
@@ -42,7 +42,12 @@ export function labelKey(s: string): string {
   return normalizeLabel(s).toLowerCase();
 }
 
-/** Trimmed column names; a repeated name becomes `name#2`, `name#3`; empty names stay empty. */
+/**
+ * Column names of a header line: trimmed; a repeated name becomes `name#2`, `name#3`, and so does pandas'
+ * spelling of a repeat (`name.1` when `name` came earlier: pandas renames duplicated columns so when it
+ * writes a CSV back, e.g. CICIDS2017's second ` Fwd Header Length` as `Fwd Header Length.1`). Empty names
+ * stay empty.
+ */
 export function columnNames(headerLine: string): string[] {
   const raw = splitCsvLine(stripBom(headerLine)) ?? stripBom(headerLine).split(',');
   const seen = new Map<string, number>();
@@ -51,34 +56,51 @@ export function columnNames(headerLine: string): string[] {
   while (names.length > 1 && names[names.length - 1] === '') names.pop();
   return names.map((n) => {
     if (n === '') return '';
-    const k = (seen.get(n) ?? 0) + 1;
-    seen.set(n, k);
-    return k === 1 ? n : `${n}#${k}`;
+    const pandas = /^(.+)\.(\d+)$/.exec(n);
+    const base = pandas !== null && seen.has(pandas[1]!) ? pandas[1]! : n;
+    const k = (seen.get(base) ?? 0) + 1;
+    seen.set(base, k);
+    return k === 1 ? base : `${base}#${k}`;
   });
+}
+
+/** The 49 columns of the headerless UNSW-NB15 raw files (UNSW-NB15_1.csv ... _4.csv), per NUSW-NB15_features.csv. */
+export const UNSW_RAW_COLUMNS = [
+  'srcip', 'sport', 'dstip', 'dsport', 'proto', 'state', 'dur', 'sbytes', 'dbytes', 'sttl', 'dttl', 'sloss', 'dloss',
+  'service', 'Sload', 'Dload', 'Spkts', 'Dpkts', 'swin', 'dwin', 'stcpb', 'dtcpb', 'smeansz', 'dmeansz', 'trans_depth',
+  'res_bdy_len', 'Sjit', 'Djit', 'Stime', 'Ltime', 'Sintpkt', 'Dintpkt', 'tcprtt', 'synack', 'ackdat', 'is_sm_ips_ports',
+  'ct_state_ttl', 'ct_flw_http_mthd', 'is_ftp_login', 'ct_ftp_cmd', 'ct_srv_src', 'ct_srv_dst', 'ct_dst_ltm', 'ct_src_ltm',
+  'ct_src_dport_ltm', 'ct_dst_sport_ltm', 'ct_dst_src_ltm', 'attack_cat', 'Label',
+] as const;
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** A first line that is a raw UNSW-NB15 data row (no header): 49 fields, two IPv4 addresses, a 0/1 label. */
+export function isHeaderlessUnswRaw(line: string): boolean {
+  const f = splitCsvLine(stripBom(line));
+  return f !== null && f.length === UNSW_RAW_COLUMNS.length && IPV4.test(f[0]!.trim()) && IPV4.test(f[2]!.trim()) && /^[01]$/.test(f[48]!.trim());
 }
 
 /** Which data set a header line belongs to. */
 export function detectFormat(headerLine: string): FlowFormat {
+  if (isHeaderlessUnswRaw(headerLine)) return 'unsw-nb15-raw';
   const names = new Set(columnNames(headerLine).map((n) => n.toLowerCase()));
-  if (
-    names.has('label') &&
-    names.has('flow duration') &&
-    (names.has('destination port') || names.has('total fwd packets'))
-  ) {
-    return 'cicids2017';
-  }
-  if (['proto', 'service', 'state', 'sbytes', 'dbytes', 'attack_cat', 'label'].every((n) => names.has(n))) {
-    return 'unsw-nb15';
-  }
+  const has = (...ns: string[]): boolean => ns.every((n) => names.has(n));
+  // Engelen et al.'s re-extraction (WTMC 2021): CICFlowMeter-v4 names, `Label` then `Attempted Category` last.
+  if (has('label', 'attempted category', 'flow duration')) return 'cicids2017-engelen';
+  if (has('label', 'flow duration') && (names.has('destination port') || names.has('total fwd packets'))) return 'cicids2017';
+  if (has('srcip', 'dstip', 'sbytes', 'dbytes', 'attack_cat', 'label')) return 'unsw-nb15-raw';
+  if (has('proto', 'service', 'state', 'sbytes', 'dbytes', 'attack_cat', 'label')) return 'unsw-nb15';
   return 'generic';
 }
 
 /** What a dialect needs from the load options. */
 export interface DialectOptions {
-  labelColumn?: string;
-  benign?: string;
-  multiClass?: boolean;
-  dropColumns?: string[];
+  labelColumn?: string | undefined;
+  benign?: string | undefined;
+  multiClass?: boolean | undefined;
+  dropColumns?: readonly string[] | undefined;
+  keepColumns?: readonly string[] | undefined;
 }
 
 export interface FormatRules {
@@ -88,51 +110,84 @@ export interface FormatRules {
   drop: Map<string, string>;
   /** Lower-case categorical names, or null to sniff them (generic CSVs). */
   categorical: Set<string> | null;
+  /** The value an empty label cell stands for (UNSW-NB15: empty `attack_cat` is normal traffic), or null: skip the row. */
+  emptyLabel: string | null;
+  /** Label spellings of the same class across a data set's files (UNSW-NB15 raw `Backdoors` is `Backdoor`). */
+  labelAliases: Map<string, string>;
 }
 
-const CICIDS_IDENTIFIERS = ['flow id', 'source ip', 'src ip', 'source port', 'src port', 'destination ip', 'dst ip', 'timestamp'];
+/**
+ * Columns that are not flow features whatever the data set, by normalised name (lower case, letters and
+ * digits only), with the reason. A model that learns a row's identifier, address, source port or time
+ * learns the capture, not the traffic; label-side columns leak the label. Destination ports stay: they
+ * name the service.
+ */
+const NOT_FEATURES: [string, string[]][] = [
+  ['identifier', ['id', 'flowid', 'uid', 'rowid', 'index']],
+  ['address', ['srcip', 'sourceip', 'srcaddr', 'saddr', 'ipsrc', 'dstip', 'destinationip', 'dstaddr', 'daddr', 'ipdst', 'srcmac', 'dstmac']],
+  ['source port', ['srcport', 'sourceport', 'sport', 'tcpsrcport', 'udpsrcport']],
+  ['timestamp', ['timestamp', 'time', 'stime', 'ltime', 'starttime', 'endtime', 'ts', 'date', 'datetime', 'flowstart', 'flowend']],
+  ['label-side', ['label', 'labels', 'class', 'attackcat', 'attackcategory', 'attempted', 'attemptedcategory', 'attacktype', 'category', 'subcategory', 'tag']],
+];
+const NOT_FEATURE_BY_KEY = new Map(NOT_FEATURES.flatMap(([why, keys]) => keys.map((k): [string, string] => [k, why])));
+
+const nameKey = (n: string): string => n.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** Why a column of this name is not a feature by default, or undefined. */
+export function notAFeature(name: string): string | undefined {
+  return NOT_FEATURE_BY_KEY.get(nameKey(name));
+}
+
+const UNSW_ALIASES = new Map([['backdoors', 'Backdoor']]);
 
 /** The rules of `format`; `labelColumn`/`benign` come from the options, else from a model's schema. */
 export function rulesFor(format: FlowFormat, opts: DialectOptions, file: string): FormatRules {
-  const drop = new Map<string, string>();
-  for (const d of opts.dropColumns ?? []) drop.set(d.trim().toLowerCase(), 'dropped by request');
   const { labelColumn, benign } = opts;
-  if (format === 'cicids2017') {
-    for (const n of CICIDS_IDENTIFIERS) drop.set(n, 'identifier');
-    drop.set('label', 'label');
-    return { labelColumn: labelColumn ?? 'Label', benign: benign ?? 'BENIGN', drop, categorical: new Set() };
-  }
-  if (format === 'unsw-nb15') {
-    drop.set('id', 'row number');
-    // Both label columns go, whichever is the target: each leaks the other.
-    drop.set('label', 'label');
-    drop.set('attack_cat', 'label');
+  const base = { emptyLabel: null, labelAliases: new Map<string, string>() };
+  let rules: FormatRules;
+  if (format === 'cicids2017' || format === 'cicids2017-engelen') {
+    rules = { ...base, labelColumn: labelColumn ?? 'Label', benign: benign ?? 'BENIGN', drop: new Map(), categorical: new Set() };
+  } else if (format === 'unsw-nb15' || format === 'unsw-nb15-raw') {
     const lc = labelColumn ?? (opts.multiClass === true ? 'attack_cat' : 'label');
-    const def = lc.trim().toLowerCase() === 'attack_cat' ? 'Normal' : '0';
-    return { labelColumn: lc, benign: benign ?? def, drop, categorical: new Set(['proto', 'service', 'state']) };
+    const isCat = lc.trim().toLowerCase() === 'attack_cat';
+    rules = {
+      labelColumn: lc,
+      benign: benign ?? (isCat ? 'Normal' : '0'),
+      drop: new Map(),
+      categorical: new Set(['proto', 'service', 'state']),
+      emptyLabel: isCat ? 'Normal' : null,
+      labelAliases: UNSW_ALIASES,
+    };
+  } else {
+    if (labelColumn === undefined) {
+      throw new CyrangeError(`${file}: CSV format not recognised (not CICIDS2017 or UNSW-NB15); pass --label-column NAME --benign VALUE`);
+    }
+    if (benign === undefined) throw new CyrangeError(`${file}: column "${labelColumn}": no benign value given; pass --benign VALUE`);
+    rules = { ...base, labelColumn, benign, drop: new Map(), categorical: null };
   }
-  if (labelColumn === undefined) {
-    throw new CyrangeError(
-      `${file}: CSV format not recognised (not CICIDS2017 or UNSW-NB15); pass --label-column NAME --benign VALUE`,
-    );
-  }
-  if (benign === undefined) {
-    throw new CyrangeError(`${file}: column "${labelColumn}": no benign value given; pass --benign VALUE`);
-  }
-  return { labelColumn, benign, drop, categorical: null };
+  for (const d of opts.dropColumns ?? []) rules.drop.set(d.trim().toLowerCase(), 'dropped by request');
+  return rules;
 }
 
-const NON_NUMERIC_TOKEN = /^[+-]?(?:inf|infinity|nan|na|n\/a|null|none)?$/i;
+/** Cells that mean "no number" rather than text: empty, NaN, Infinity, NA, null, ... */
+export const NO_NUMBER_TOKEN = /^[+-]?(?:inf|infinity|nan|na|n\/a|null|none)?$/i;
 const SNIFF_ROWS = 1000;
 const SNIFF_MAX_DISTINCT = 64;
+const IP_LIKE = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})$/i;
+
+export type TextKind = 'categorical' | 'text' | 'address';
 
 /**
- * Generic CSVs: which of the `candidates` columns hold text, from the first rows of `path`. Few distinct
- * values -> categorical (one-hot), many -> text (an identifier, dropped).
+ * Generic CSVs: which of the `candidates` columns hold text, from the first rows of `path`. A column is
+ * text when most of its non-empty cells are not numbers (one stray word in a numeric column does not
+ * turn it into text: that cell is stored as 0 and reported); then IP addresses -> 'address' (dropped),
+ * few distinct values -> 'categorical' (one-hot), many -> 'text' (an identifier, dropped).
  */
-export async function sniffTextColumns(path: string, nNames: number, candidates: number[]): Promise<Map<number, 'categorical' | 'text'>> {
+export async function sniffTextColumns(path: string, nNames: number, candidates: number[]): Promise<Map<number, TextKind>> {
   const distinct = candidates.map(() => new Set<string>());
-  const isText = candidates.map(() => false);
+  const texts = candidates.map(() => 0);
+  const numbers = candidates.map(() => 0);
+  const ips = candidates.map(() => 0);
   let seenHeader = false;
   let rows = 0;
   await eachLine(path, (raw) => {
@@ -144,15 +199,21 @@ export async function sniffTextColumns(path: string, nNames: number, candidates:
     if (fields === null || fields.length < nNames) return true;
     candidates.forEach((col, k) => {
       const cell = (fields[col] ?? '').trim();
-      if (cell === '' || NON_NUMERIC_TOKEN.test(cell)) return;
-      if (!Number.isFinite(Number(cell))) isText[k] = true;
-      if (distinct[k]!.size <= SNIFF_MAX_DISTINCT) distinct[k]!.add(cell);
+      if (NO_NUMBER_TOKEN.test(cell)) return;
+      if (Number.isFinite(Number(cell))) numbers[k]!++;
+      else {
+        texts[k]!++;
+        if (IP_LIKE.test(cell)) ips[k]!++;
+        if (distinct[k]!.size <= SNIFF_MAX_DISTINCT) distinct[k]!.add(cell);
+      }
     });
     return ++rows < SNIFF_ROWS;
   });
-  const out = new Map<number, 'categorical' | 'text'>();
+  const out = new Map<number, TextKind>();
   candidates.forEach((col, k) => {
-    if (isText[k]) out.set(col, distinct[k]!.size <= SNIFF_MAX_DISTINCT ? 'categorical' : 'text');
+    if (texts[k]! === 0 || texts[k]! < numbers[k]!) return;
+    if (ips[k]! * 2 > texts[k]!) out.set(col, 'address');
+    else out.set(col, distinct[k]!.size <= SNIFF_MAX_DISTINCT ? 'categorical' : 'text');
   });
   return out;
 }

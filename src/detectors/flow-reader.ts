@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { CyrangeError } from '../shared/errors.js';
 import { eachLine, ioError, scanFields, splitCsvLine, stripBom } from './csv-tokenizer.js';
-import { columnNames, detectFormat, type FlowFormat } from './flow-dialects.js';
+import { columnNames, detectFormat, isHeaderlessUnswRaw, UNSW_RAW_COLUMNS, type FlowFormat } from './flow-dialects.js';
 import type { RowStore } from './row-store.js';
 
 export interface FileHead {
@@ -16,6 +16,8 @@ export interface FileHead {
   line: string;
   names: string[];
   format: FlowFormat;
+  /** The first line is data (UNSW-NB15 raw files have no header; `names` are the published ones). */
+  headerless: boolean;
 }
 
 export interface LoadProgress {
@@ -44,7 +46,8 @@ export async function readHead(path: string): Promise<FileHead> {
   await eachLine(path, (raw) => {
     const line = stripBom(raw);
     if (line.trim() === '') return true;
-    head = { path, size, line, names: columnNames(line), format: detectFormat(line) };
+    const headerless = isHeaderlessUnswRaw(line);
+    head = { path, size, line, names: headerless ? [...UNSW_RAW_COLUMNS] : columnNames(line), format: detectFormat(line), headerless };
     return false;
   });
   if (head === null) throw new CyrangeError(`${path}: empty file`);
@@ -55,6 +58,7 @@ export async function readHead(path: string): Promise<FileHead> {
 export interface RowColumns {
   numIdx: Int32Array;
   catIdx: Int32Array;
+  /** -1: the file has no label column (labels optional). */
   labelIdx: number;
 }
 
@@ -64,15 +68,21 @@ export interface ReadLimits {
   onProgress?: ((p: LoadProgress) => void) | undefined;
 }
 
-/** Appends the data rows of one file to `store`; returns the rows loaded and the rows skipped. */
-export async function readRows(head: FileHead, cols: RowColumns, store: RowStore, limits: ReadLimits): Promise<{ good: number; skipped: number }> {
+/** Why data rows were not loaded, and how many. */
+export type SkipReasons = Record<string, number>;
+
+/** Appends the data rows of one file to `store`; returns the rows loaded and the rows skipped, by reason. */
+export async function readRows(head: FileHead, cols: RowColumns, store: RowStore, limits: ReadLimits): Promise<{ good: number; skipped: SkipReasons }> {
   const nFields = head.names.length;
   const li = cols.labelIdx;
   const { numIdx, catIdx } = cols;
   const { maxRows, onProgress } = limits;
   const starts = new Int32Array(nFields + MAX_TRAILING + 3);
-  let skipped = 0;
-  let seenHeader = false;
+  const skipped: SkipReasons = {};
+  const skip = (why: string): void => {
+    skipped[why] = (skipped[why] ?? 0) + 1;
+  };
+  let seenHeader = head.headerless;
   let good = 0;
   let malformed = 0;
   let firstBad = '';
@@ -87,9 +97,9 @@ export async function readRows(head: FileHead, cols: RowColumns, store: RowStore
       );
     }
   };
-  const bad = (why: string): void => {
+  const bad = (reason: string, why: string): void => {
     malformed++;
-    skipped++;
+    skip(reason);
     if (firstBad === '') firstBad = why;
     if (malformed + good === 1000) checkMalformed(); // fail early on a wrong multi-GB file
   };
@@ -107,11 +117,11 @@ export async function readRows(head: FileHead, cols: RowColumns, store: RowStore
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) return true;
     // Rows of bare commas pad some CICIDS2017 files (hundreds of thousands in Thursday morning).
     if (line.charCodeAt(0) === 44 && /^[,\s]*$/.test(line)) {
-      skipped++;
+      skip('empty (only commas)');
       return true;
     }
-    if (line.length === head.line.length && line === head.line) {
-      skipped++; // header repeated by concatenating files
+    if (!head.headerless && line.length === head.line.length && line === head.line) {
+      skip('header repeated'); // by concatenating files
       return true;
     }
     // Field boundaries: field k is line[starts[k], starts[k + 1] - 1).
@@ -129,7 +139,7 @@ export async function readRows(head: FileHead, cols: RowColumns, store: RowStore
         if (++pendingLines <= MAX_PENDING_LINES) return true;
         pending = '';
         pendingLines = 0;
-        bad(`line ${at}: unterminated quoted field`);
+        bad('unterminated quoted field', `line ${at}: unterminated quoted field`);
         return true;
       }
       row = fields.join(',');
@@ -148,12 +158,12 @@ export async function readRows(head: FileHead, cols: RowColumns, store: RowStore
     while (nf > nFields && nf <= nFields + MAX_TRAILING && starts[nf] === starts[nf - 1]! + 1) nf--;
     if (nf !== nFields) {
       const got = nf > nFields + MAX_TRAILING ? (quotedCount ?? row.split(',').length) : nf;
-      bad(`line ${at}: expected ${nFields} fields, got ${got}`);
+      bad('wrong number of fields', `line ${at}: expected ${nFields} fields, got ${got}`);
       return true;
     }
-    const code = store.labelCode(row.slice(starts[li]!, starts[li + 1]! - 1));
+    const code = store.labelCode(li < 0 ? '' : row.slice(starts[li]!, starts[li + 1]! - 1));
     if (code < 0) {
-      skipped++; // no label
+      skip('empty label');
       return true;
     }
     store.add(row, starts, numIdx, catIdx, code);
@@ -167,7 +177,7 @@ export async function readRows(head: FileHead, cols: RowColumns, store: RowStore
   await eachLine(head.path, onLine, (b) => {
     bytesRead = b;
   });
-  if (pending !== '') bad(`line ${pendingStart}: unterminated quoted field`);
+  if (pending !== '') bad('unterminated quoted field', `line ${pendingStart}: unterminated quoted field`);
   checkMalformed();
   if (good === 0) throw new CyrangeError(`${head.path}: no data rows after the header`);
   onProgress?.({ file: head.path, rows: store.n, bytesRead: head.size, bytesTotal: head.size });

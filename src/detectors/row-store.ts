@@ -4,7 +4,13 @@
  * (one-hot.ts), when the categories and classes are known.
  */
 import { parseCell } from './csv-tokenizer.js';
-import { normalizeLabel } from './flow-dialects.js';
+import { NO_NUMBER_TOKEN, normalizeLabel } from './flow-dialects.js';
+
+/** How label cells are read: what an empty one stands for (or null: the row has no label) and aliases by lower-case spelling. */
+export interface LabelRules {
+  emptyLabel: string | null;
+  labelAliases: ReadonlyMap<string, string>;
+}
 
 const F32_MAX = 3.4028234663852886e38;
 
@@ -27,12 +33,18 @@ export class RowStore {
   /** Pairs (duplicate slot, original slot), and whether they have matched on every row so far. */
   private readonly dupPairs: Int32Array;
   private readonly dupSame: Uint8Array;
+  /** Per numeric slot: cells holding text (not a number, not empty/NaN/Infinity), and the first such text. */
+  readonly textCells: Int32Array;
+  readonly textExample: string[];
 
   constructor(
     private readonly nNum: number,
     private readonly nCat: number,
     dupOf: Map<number, number>,
+    private readonly labels: LabelRules = { emptyLabel: null, labelAliases: new Map() },
   ) {
+    this.textCells = new Int32Array(nNum);
+    this.textExample = new Array<string>(nNum).fill('');
     this.num = new Float32Array(this.cap * nNum);
     this.cat = new Int32Array(this.cap * nCat);
     this.lab = new Int32Array(this.cap);
@@ -53,8 +65,12 @@ export class RowStore {
   labelCode(raw: string): number {
     const hit = this.labelByRaw.get(raw);
     if (hit !== undefined) return hit;
-    const norm = normalizeLabel(raw);
-    if (norm === '') return -1;
+    let norm = normalizeLabel(raw);
+    if (norm === '') {
+      if (this.labels.emptyLabel === null) return -1;
+      norm = this.labels.emptyLabel;
+    }
+    norm = this.labels.labelAliases.get(norm.toLowerCase()) ?? norm;
     const key = norm.toLowerCase();
     let code = this.labelByKey.get(key);
     if (code === undefined) {
@@ -77,6 +93,7 @@ export class RowStore {
       let v = parseCell(line, starts[col]!, starts[col + 1]! - 1);
       // NaN (also empty and non-numeric cells), +-Infinity and float32 overflow all count.
       if (!(v <= F32_MAX && v >= -F32_MAX)) {
+        if (v !== v) this.noteText(s, line.slice(starts[col]!, starts[col + 1]! - 1).trim());
         v = 0;
         this.nonFinite++;
       }
@@ -101,6 +118,13 @@ export class RowStore {
     this.lab[this.n] = code;
     this.labelCounts[code]!++;
     this.n++;
+  }
+
+  /** A NaN cell: text unless it is empty or a NaN/Infinity/NA token. */
+  private noteText(slot: number, cell: string): void {
+    if (NO_NUMBER_TOKEN.test(cell)) return;
+    if (this.textCells[slot]! === 0) this.textExample[slot] = cell;
+    this.textCells[slot]!++;
   }
 
   private grow(): void {
