@@ -31,6 +31,8 @@ export interface FeatureSchemaLike {
   classNames?: readonly string[];
   labelColumn?: string;
   benign?: string;
+  /** Trained with one class per label value (evaluation reads later files the same way). */
+  multiClass?: boolean;
 }
 
 export interface LoadFlowOptions {
@@ -106,6 +108,8 @@ export interface FlowDataset {
   y: Int32Array;
   /** Index 0 is benign. */
   classNames: string[];
+  /** One class per label value (else benign vs attack). */
+  multiClass: boolean;
   labelColumn: string;
   benign: string;
   summary: FlowSummary;
@@ -120,6 +124,7 @@ export function featureSchemaOf(ds: FlowDataset): Required<FeatureSchemaLike> {
     classNames: [...ds.classNames],
     labelColumn: ds.labelColumn,
     benign: ds.benign,
+    multiClass: ds.multiClass,
   };
 }
 
@@ -354,6 +359,7 @@ export async function loadFlowCsv(paths: string[], opts: LoadFlowOptions = {}): 
     nCols: features.length,
     y: classes.y,
     classNames: classes.classNames,
+    multiClass: opts.multiClass === true,
     labelColumn: labelName,
     benign: rules.benign,
     summary: {

@@ -11,6 +11,12 @@ import type { DetectorImpl, DetectorModel, TrainSplit } from './detector-kind.js
 
 export const FOREST_FILE = 'forest.json';
 
+/**
+ * The forest settings of the detector (RandomForest's own defaults follow scikit-learn; these are what
+ * `defenders train --kind rf` uses): see RF_DEFAULTS_REASON.
+ */
+export const RF_DETECTOR_DEFAULTS = { nTrees: 50, maxDepth: 14 } as const;
+
 export class RfModel implements DetectorModel {
   readonly scoreRule = 'alert when (1 - P(benign)) / thresholds.rf >= 1';
   constructor(
@@ -22,6 +28,15 @@ export class RfModel implements DetectorModel {
     return { rf: this.threshold };
   }
 
+  /** P(attack) = 1 - P(benign) per row. */
+  attackProbability(X: Float32Array, nRows: number): Float32Array {
+    const p = this.forest.predictProba(X, nRows);
+    const k = this.forest.nClasses;
+    const out = new Float32Array(nRows);
+    for (let i = 0; i < nRows; i++) out[i] = 1 - p[i * k]!;
+    return out;
+  }
+
   scoreNormalized(X: Float32Array, nRows: number): Float32Array {
     const out = new Float32Array(nRows);
     const p = this.forest.predictProba(X, nRows);
@@ -29,6 +44,10 @@ export class RfModel implements DetectorModel {
     const t = this.threshold;
     for (let i = 0; i < nRows; i++) out[i] = (1 - p[i * k]!) / t;
     return out;
+  }
+
+  classProbabilities(X: Float32Array, nRows: number): Float32Array {
+    return this.forest.predictProba(X, nRows);
   }
 
   async save(dir: string): Promise<void> {
@@ -42,17 +61,16 @@ export async function fitRf(s: TrainSplit): Promise<RfModel> {
   const k = s.classNames.length;
   // With subsampled benign rows, weight classes back to their true shares (mean row weight per class).
   const classWeight = s.weighted ? classMeanWeights(tr.y, tr.w, k) : 'balanced';
-  const rf = await RandomForest.fit(tr.X, tr.nRows, d, tr.y, k, { nTrees: 50, maxDepth: 14, classWeight, seed: s.seed, workers: 2, ...s.opts.rf });
-  const p = rf.predictProba(va.X, va.nRows);
-  const pa = Float32Array.from({ length: va.nRows }, (_, i) => 1 - p[i * k]!);
-  const t = weightedMaxF1Threshold(pa, s.validationAttack, va.w);
+  const rf = await RandomForest.fit(tr.X, tr.nRows, d, tr.y, k, { ...RF_DETECTOR_DEFAULTS, classWeight, seed: s.seed, workers: 2, ...s.opts.rf });
+  const model = new RfModel(rf, 0.5);
+  const t = weightedMaxF1Threshold(model.attackProbability(va.X, va.nRows), s.validationAttack, va.w);
   return new RfModel(rf, Number.isFinite(t) ? Math.min(0.95, Math.max(0.05, t)) : 0.5);
 }
 
 /** Read forest.json of a model directory. */
 export function loadRf(dir: string, thresholds: Record<string, number>, where: string): RfModel {
   const t = thresholds.rf;
-  if (typeof t !== 'number' || !(t > 0 && t <= 1)) throw new CyrangeError(`${where}: thresholds.rf: expected a probability in (0, 1]`);
+  if (typeof t !== 'number' || !(t > 0 && t < 1)) throw new CyrangeError(`${where}: thresholds.rf: expected a probability in (0, 1)`);
   const f = join(dir, FOREST_FILE);
   let json: unknown;
   try {
@@ -64,6 +82,6 @@ export function loadRf(dir: string, thresholds: Record<string, number>, where: s
 }
 
 export const rfDetector: DetectorImpl = {
-  fit: fitRf,
+  fit: async (s) => ({ model: await fitRf(s), warnings: [] }),
   load: async (dir, thresholds, where) => loadRf(dir, thresholds, where),
 };
