@@ -25,25 +25,22 @@ if (dumpDir) {
   const n = data.nRows;
   const d = data.featureNames.length;
   const order = new Rng(1).split('split').shuffle(Array.from({ length: n }, (_, i) => i));
+  const rowsOf = (idx) => {
+    const X = new Float32Array(idx.length * d);
+    const y = new Int32Array(idx.length);
+    idx.forEach((r, i) => {
+      X.set(data.X.subarray(r * d, (r + 1) * d), i * d);
+      y[i] = data.y[r];
+    });
+    return { X, y };
+  };
   const tr = order.slice(Math.max(1, Math.round(n * 0.2)));
-  const X = new Float32Array(tr.length * d);
-  const y = new Int32Array(tr.length);
-  tr.forEach((r, i) => {
-    X.set(data.X.subarray(r * d, (r + 1) * d), i * d);
-    y[i] = data.y[r];
-  });
-  writeFileSync(join(dumpDir, 'x_train.f32'), Buffer.from(X.buffer));
-  writeFileSync(join(dumpDir, 'y_train.i32'), Buffer.from(y.buffer));
   // A token test set (scikit-learn's script wants one): the first validation rows.
   const te = order.slice(0, 1000);
-  const Xt = new Float32Array(te.length * d);
-  const yt = new Int32Array(te.length);
-  te.forEach((r, i) => {
-    Xt.set(data.X.subarray(r * d, (r + 1) * d), i * d);
-    yt[i] = data.y[r];
-  });
-  writeFileSync(join(dumpDir, 'x_test.f32'), Buffer.from(Xt.buffer));
-  writeFileSync(join(dumpDir, 'y_test.i32'), Buffer.from(yt.buffer));
+  for (const [name, rows] of [['train', rowsOf(tr)], ['test', rowsOf(te)]]) {
+    writeFileSync(join(dumpDir, `x_${name}.f32`), Buffer.from(rows.X.buffer));
+    writeFileSync(join(dumpDir, `y_${name}.i32`), Buffer.from(rows.y.buffer));
+  }
   writeFileSync(join(dumpDir, 'shape.json'), JSON.stringify({ nTrain: tr.length, nTest: te.length, nCols: d }));
 }
 console.log(JSON.stringify({ rows: data.nRows, cols: data.featureNames.length, load_s: (t1 - t0) / 1000, train_s: (t2 - t1) / 1000, total_s: (t2 - t0) / 1000, cpu_s: (cpu.user + cpu.system) / 1e6, max_rss_bytes: rss, validation_f1: validation.f1, validation_fpr: validation.fpr }));
