@@ -298,6 +298,8 @@ describe('UNSW-NB15', () => {
     });
     // 45 - id - label - attack_cat - 3 categorical + (4 + 5 + 4) one-hot
     expect(ds.nCols).toBe(45 - 6 + 13);
+    expect(ds.summary.oneHotColumns).toEqual(['proto (3 values + other)', 'service (4 values + other)', 'state (3 values + other)']);
+    expect(describeLoad(ds.summary)).toContain('text columns one-hot encoded (3): proto (3 values + other), service (4 values + other), state (3 values + other)');
     expect(Array.from(ds.y)).toEqual([0, 1, 1, 1, 0, 1]);
     expect(ds.summary.perLabel).toEqual({ '0': 2, '1': 4 });
     expect(cell(ds, 3, 'dur')).toBeCloseTo(0.35, 6);

@@ -85,9 +85,9 @@ export function registerDefenders(program: Command): void {
         const { Detector } = await import('../detectors/detector.js');
         const { loadTrainingCsv } = await import('../detectors/csv-workflow.js');
         const { closeForestPool } = await import('../detectors/random-forest.js');
-        const { checkOutputDir } = await import('../shared/safe-dir.js');
+        const { checkModelOutputDir } = await import('../detectors/model-dir.js');
         // Refuse a bad --out before spending minutes on training.
-        checkOutputDir(o.out, { force: o.force ?? false, markers: ['manifest.json'], what: 'model directory' });
+        checkModelOutputDir(o.out, o.force ?? false);
         let data: LabelledData;
         let meta: Pick<SaveMeta, 'training' | 'dataSchema' | 'trainingLabels'>;
         if (src === 'env') {

@@ -81,6 +81,8 @@ export interface FlowSummary {
   skippedByReason: Record<string, number>;
   /** Columns not used as features, with why (`name (identifier)`, `name#2 (identical to name)`, ...). */
   droppedColumns: string[];
+  /** Text columns used one-hot encoded, with their width (`proto (32 values + other)`). */
+  oneHotColumns: string[];
 }
 
 /** Label of rows without one, when labels are optional. */
@@ -94,6 +96,7 @@ export function describeLoad(s: FlowSummary): string[] {
     const why = Object.entries(s.skippedByReason).map(([r, n]) => `${r} ${n}`).join(', ');
     lines.push(`rows skipped: ${s.skippedRows} (${why})`);
   }
+  if (s.oneHotColumns.length > 0) lines.push(`text columns one-hot encoded (${s.oneHotColumns.length}): ${s.oneHotColumns.join(', ')}`);
   for (const c of s.nonNumericCells) lines.push(`column "${c.column}": ${c.cells} cells are not numbers (e.g. ${JSON.stringify(c.example)}), stored as 0`);
   return lines;
 }
@@ -372,6 +375,7 @@ export async function loadFlowCsv(paths: string[], opts: LoadFlowOptions = {}): 
       skippedRows: Object.values(skippedByReason).reduce((a, b) => a + b, 0),
       skippedByReason,
       droppedColumns: dropped,
+      oneHotColumns: encoding.columns.map((c) => `${c.name} (${c.categories.length} values + other)`),
     },
     encoding,
   };

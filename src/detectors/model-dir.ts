@@ -37,13 +37,18 @@ function notOurManifest(path: string): string | null {
   return `its ${MANIFEST} is not a cyrange model manifest`;
 }
 
+/** Checks that a model directory may be written at `dir` (see safe-dir.ts), before any work is done. */
+export function checkModelOutputDir(dir: string, force: boolean): void {
+  checkOutputDir(dir, { force, markers: [MANIFEST], checkMarker: notOurManifest, what: 'model directory' });
+}
+
 /**
  * Write a model directory: `fill(tmp)` writes the model files into a fresh temporary directory and
  * returns the manifest (without `files`); checksums are added and the directory renamed into place.
  */
 export async function writeModelDir<M extends object>(dir: string, force: boolean, fill: (tmp: string) => Promise<M>): Promise<M & ModelManifestBase> {
   const target = resolve(dir);
-  checkOutputDir(dir, { force, markers: [MANIFEST], checkMarker: notOurManifest, what: 'model directory' });
+  checkModelOutputDir(dir, force);
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp);
