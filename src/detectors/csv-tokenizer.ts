@@ -2,7 +2,7 @@
  * The CSV tokenizer of the flow loaders: lines from a file, fields from a line, numbers from a field.
  *
  * Hand-written rather than csv-parse: `bench/csv-tokenizer.bench.mjs` reads a 100 MB CICIDS2017-shaped
- * file both ways in one run, and csv-parse took 2.5 times as long (figure in the README). Flow
+ * file both ways in one run, and csv-parse took 2.5 and 3.2 times as long in two runs (README). Flow
  * CSVs are unquoted almost everywhere, so a line is split at commas into offsets without allocating a
  * string per field, and most cells are read in place as digits; quoted fields (generic CSVs) take the
  * RFC 4180 path in `splitCsvLine`.
