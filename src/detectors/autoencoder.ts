@@ -296,6 +296,23 @@ export class Autoencoder {
     return new Autoencoder(tf, backend, model, nCols, options, meta.lossHistory.map((v) => (v === null ? NaN : v)), threshold);
   }
 
+  /** The network's dense layers in order: kernel (inDim x outDim, row-major), bias, activation (for export). */
+  denseLayers(): { kernel: Float32Array; bias: Float32Array; inDim: number; outDim: number; activation: string }[] {
+    return this.model.layers
+      .filter((l) => l.getClassName() === 'Dense')
+      .map((l) => {
+        const [k, b] = l.getWeights();
+        const cfg = l.getConfig() as { activation?: string };
+        return {
+          kernel: Float32Array.from(k!.dataSync() as Float32Array),
+          bias: Float32Array.from(b!.dataSync() as Float32Array),
+          inDim: k!.shape[0]!,
+          outDim: k!.shape[1]!,
+          activation: cfg.activation ?? 'linear',
+        };
+      });
+  }
+
   /** Frees the model's tensors. */
   dispose(): void {
     this.model.dispose();
