@@ -49,6 +49,7 @@ export { resolvePlugins, loadPlugins } from './shared/plugins.js';
 export { DqnAttacker, DQN_DEFAULTS, type DqnConfig } from './attackers/dqn.js';
 export { PgAttacker, PG_DEFAULTS, type PgConfig } from './attackers/policy-gradient.js';
 export { TransitionCollector, type LearningAttacker, type LearnerSpec, type Transition, type TrainingState, type ScalarLog } from './attackers/learner.js';
+export { SharedLearnerPolicy, sharedLearnerPolicies } from './attackers/shared-policy.js';
 
 // Defenders.
 export { NoopDefender, RandomDefender } from './range/baselines.js';
