@@ -1,5 +1,5 @@
 // Autoencoder benchmark: one training epoch on 20,000 x 32 rows (batch 256, Adam) and scoring
-// throughput, on the default backend (wasm with the BatchMatMul patch here). One JSON line per figure.
+// throughput, on the default backend (wasm with our wasm kernels here). One JSON line per figure.
 import { initTf } from '../dist/nn/runtime.js';
 import { Autoencoder } from '../dist/detectors/autoencoder.js';
 import { Rng } from '../dist/shared/prng.js';

@@ -52,7 +52,15 @@ export { TransitionCollector, type LearningAttacker, type LearnerSpec, type Tran
 
 // Defenders.
 export { NoopDefender, RandomDefender } from './range/baselines.js';
-export { Detector, DETECTOR_KINDS, type DetectorKind, type LabelledData } from './detectors/detector.js';
+export { Detector, type DetectorKind, type LabelledData, type SaveMeta, type TrainingReport } from './detectors/detector.js';
+export { registerDetector, detectorKinds, detectorRegistry, type DetectorEntry } from './detectors/registry.js';
+export type { DetectorImpl, DetectorModel, DetectorTrainOptions, FitResult, TrainSplit } from './detectors/detector-kind.js';
+export { DEFAULT_TARGET_FPR } from './detectors/thresholds.js';
+export { RF_DETECTOR_DEFAULTS } from './detectors/rf-detector.js';
+export { evaluateDetector, type EvaluationReport, type EvaluationRows } from './detectors/evaluate.js';
+export { loadTrainingCsv, loadEvaluationCsv, scoreCsvToFile } from './detectors/csv-workflow.js';
+export { detectorToOnnx, writeOnnx } from './detectors/onnx-export.js';
+export type { DetectorManifest } from './detectors/manifest.js';
 export { scoreDetections, type DetectionScores } from './shared/stats.js';
 export { RandomForest } from './detectors/random-forest.js';
 export { Autoencoder } from './detectors/autoencoder.js';
@@ -60,8 +68,9 @@ export { createDefense, registerDefense, defenseKinds, defenseDetector, defenseR
 export { DefenderTeam, type TeamConfig, type WindowScorer } from './defenders/team.js';
 export { loadRules, RuleScorer } from './defenders/rules.js';
 export { collectTelemetry } from './train/collect.js';
-export { loadFlowCsv, detectFormat, type FlowDataset } from './detectors/datasets.js';
+export { loadFlowCsv, detectFormat, describeLoad, featureSchemaOf, type FlowDataset, type LoadFlowOptions } from './detectors/datasets.js';
 export { episodeMetrics, incidentsOf, DetectionRecorder, type EpisodeMetrics, type Incident } from './range/metrics.js';
+export { checkOutputDir, prepareOutputDir } from './shared/safe-dir.js';
 
 // Co-training and experiments.
 export { coTrain, type CoTrainConfig, type RoundRecord } from './train/cotrain.js';

@@ -2,13 +2,14 @@
  * Flow-data CSV loaders. Every file here is written by the test, with the real headers of the public
  * data sets (copied byte for byte from CICIDS2017 MachineLearningCVE and UNSW-NB15 training/testing-set
  * CSVs) and their quirks: BOM, CRLF, leading spaces, a duplicated column, Infinity/NaN, mangled dashes.
- * The last block checks the shared real samples, only where they exist.
+ * The last block checks the shared real samples (test/shared-datasets.ts says where they are looked for).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  describeLoad,
   detectFormat,
   featureSchemaOf,
   loadFlowCsv,
@@ -17,25 +18,12 @@ import {
   type FlowDataset,
   type LoadProgress,
 } from '../src/detectors/datasets.js';
+import { UNSW_RAW_COLUMNS } from '../src/detectors/flow-dialects.js';
 import { CyrangeError } from '../src/shared/errors.js';
+import { CIC_SAMPLE, UNSW_SAMPLE, expectSharedSamples } from './shared-datasets.js';
 
-const CICIDS_HEADER =
-  ' Destination Port, Flow Duration, Total Fwd Packets, Total Backward Packets,' +
-  'Total Length of Fwd Packets, Total Length of Bwd Packets, Fwd Packet Length Max,' +
-  ' Fwd Packet Length Min, Fwd Packet Length Mean, Fwd Packet Length Std,Bwd Packet Length Max,' +
-  ' Bwd Packet Length Min, Bwd Packet Length Mean, Bwd Packet Length Std,Flow Bytes/s,' +
-  ' Flow Packets/s, Flow IAT Mean, Flow IAT Std, Flow IAT Max, Flow IAT Min,Fwd IAT Total,' +
-  ' Fwd IAT Mean, Fwd IAT Std, Fwd IAT Max, Fwd IAT Min,Bwd IAT Total, Bwd IAT Mean, Bwd IAT Std,' +
-  ' Bwd IAT Max, Bwd IAT Min,Fwd PSH Flags, Bwd PSH Flags, Fwd URG Flags, Bwd URG Flags,' +
-  ' Fwd Header Length, Bwd Header Length,Fwd Packets/s, Bwd Packets/s, Min Packet Length,' +
-  ' Max Packet Length, Packet Length Mean, Packet Length Std, Packet Length Variance,' +
-  'FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count,' +
-  ' CWE Flag Count, ECE Flag Count, Down/Up Ratio, Average Packet Size, Avg Fwd Segment Size,' +
-  ' Avg Bwd Segment Size, Fwd Header Length,Fwd Avg Bytes/Bulk, Fwd Avg Packets/Bulk,' +
-  ' Fwd Avg Bulk Rate, Bwd Avg Bytes/Bulk, Bwd Avg Packets/Bulk,Bwd Avg Bulk Rate,' +
-  'Subflow Fwd Packets, Subflow Fwd Bytes, Subflow Bwd Packets, Subflow Bwd Bytes,' +
-  'Init_Win_bytes_forward, Init_Win_bytes_backward, act_data_pkt_fwd, min_seg_size_forward,' +
-  'Active Mean, Active Std, Active Max, Active Min,Idle Mean, Idle Std, Idle Max, Idle Min, Label';
+// The header line of a CICIDS2017 MachineLearningCVE CSV, byte for byte (without BOM and line end).
+const CICIDS_HEADER = readFileSync(new URL('./fixtures/cicids2017-mlcve-header.txt', import.meta.url), 'utf8');
 
 // The "TrafficLabelling" variant: identifiers and Protocol/Timestamp before Flow Duration.
 const CICIDS_TL_HEADER =
@@ -310,6 +298,8 @@ describe('UNSW-NB15', () => {
     });
     // 45 - id - label - attack_cat - 3 categorical + (4 + 5 + 4) one-hot
     expect(ds.nCols).toBe(45 - 6 + 13);
+    expect(ds.summary.oneHotColumns).toEqual(['proto (3 values + other)', 'service (4 values + other)', 'state (3 values + other)']);
+    expect(describeLoad(ds.summary)).toContain('text columns one-hot encoded (3): proto (3 values + other), service (4 values + other), state (3 values + other)');
     expect(Array.from(ds.y)).toEqual([0, 1, 1, 1, 0, 1]);
     expect(ds.summary.perLabel).toEqual({ '0': 2, '1': 4 });
     expect(cell(ds, 3, 'dur')).toBeCloseTo(0.35, 6);
@@ -410,7 +400,7 @@ describe('generic CSV', () => {
     expect(ds.format).toBe('generic');
     expect(ds.nRows).toBe(82);
     expect(ds.summary.skippedRows).toBe(1);
-    expect(ds.summary.droppedColumns).toContain('src ip (text with many distinct values)');
+    expect(ds.summary.droppedColumns).toContain('src ip (address)');
     expect(ds.featureNames).toEqual([
       'bytes',
       'pkts',
@@ -448,6 +438,147 @@ describe('generic CSV', () => {
     const ds = await loadFlowCsv([p], { labelColumn: 'label', benign: 'normal', dropColumns: ['pkts'] });
     expect(ds.featureNames).not.toContain('pkts');
     expect(ds.featureNames[0]).toBe('bytes');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Columns: pandas duplicates, re-extractions, raw UNSW, identifiers, text in numeric columns
+// ---------------------------------------------------------------------------------------------
+
+const ENGELEN_HEADER = readFileSync(new URL('./fixtures/cicids2017-engelen-header.txt', import.meta.url), 'utf8');
+
+describe('columns', () => {
+  it("pandas' `.1` name for CICIDS2017's repeated Fwd Header Length is the known duplicate; models read either spelling", async () => {
+    const names = CIC_NAMES.map((n, j) => (j === CIC_NAMES.lastIndexOf('Fwd Header Length') ? 'Fwd Header Length.1' : n));
+    const pandasText = [names.join(','), ...CIC_LABELS.map((l, r) => cicRow(r, l))].join('\n') + '\n';
+    const pandas = await loadFlowCsv([write('cic-pandas.csv', pandasText)]);
+    const original = cicFile('cic-original.csv');
+    const orig = await loadFlowCsv([original]);
+    expect(pandas.featureNames).toEqual(orig.featureNames);
+    expect(pandas.featureNames).not.toContain('Fwd Header Length.1');
+    expect(pandas.summary.droppedColumns).toContain('Fwd Header Length#2 (identical to Fwd Header Length)');
+    expect(Array.from(pandas.X)).toEqual(Array.from(orig.X));
+    // A model trained on the pandas file scores the original file, and the other way round.
+    const back = await loadFlowCsv([original], { schema: featureSchemaOf(pandas) });
+    expect(Array.from(back.X)).toEqual(Array.from(orig.X));
+    const fwd = await loadFlowCsv([write('cic-pandas2.csv', pandasText)], { schema: featureSchemaOf(orig) });
+    expect(Array.from(fwd.X)).toEqual(Array.from(orig.X));
+  });
+
+  it("Engelen et al.'s CICIDS2017 re-extraction: recognised, identifiers and Attempted Category dropped", async () => {
+    const names = ENGELEN_HEADER.split(',');
+    const labels = ['BENIGN', 'FTP-Patator', 'FTP-Patator - Attempted', 'BENIGN', 'DoS Hulk'];
+    const rows = labels.map((l, r) =>
+      names
+        .map((n, j) => {
+          if (n === 'Label') return l;
+          if (n === 'Attempted Category') return l.endsWith('Attempted') ? '2' : '-1';
+          if (n === 'Src IP' || n === 'Dst IP') return `192.168.10.${r + 3}`;
+          if (n === 'Flow ID') return `192.168.10.${r + 3}-192.168.10.50-${40000 + r}-21-6`;
+          if (n === 'Timestamp') return `2017-07-04 09:1${r}:00.${r}`;
+          return String(r * 100 + j);
+        })
+        .join(','),
+    );
+    const p = write('engelen.csv', [ENGELEN_HEADER, ...rows].join('\n') + '\n');
+    expect(detectFormat(ENGELEN_HEADER)).toBe('cicids2017-engelen');
+    const ds = await loadFlowCsv([p], { multiClass: true });
+    expect(ds.format).toBe('cicids2017-engelen');
+    expect(ds.labelColumn).toBe('Label');
+    for (const d of ['id (identifier)', 'Flow ID (identifier)', 'Src IP (address)', 'Src Port (source port)', 'Dst IP (address)', 'Timestamp (timestamp)', 'Attempted Category (label-side)', 'Label (label)']) {
+      expect(ds.summary.droppedColumns).toContain(d);
+    }
+    expect(ds.featureNames).toContain('Dst Port');
+    expect(ds.featureNames).toContain('Protocol');
+    expect(ds.nCols).toBe(91 - 8);
+    expect(ds.classNames).toEqual(['benign', 'DoS Hulk', 'FTP-Patator', 'FTP-Patator \u2013 Attempted']);
+    expect(cell(ds, 4, 'Dst Port')).toBe(400 + names.indexOf('Dst Port'));
+  });
+
+  const unswRawRow = (r: number, cat: string): string =>
+    UNSW_RAW_COLUMNS.map((n, j) => {
+      if (n === 'srcip') return `175.45.176.${r}`;
+      if (n === 'dstip') return '149.171.126.12';
+      if (n === 'sport') return String(33000 + r);
+      if (n === 'dsport') return r === 2 ? '0x000b' : r === 3 ? '-' : '80';
+      if (n === 'proto') return r % 2 ? 'udp' : 'tcp';
+      if (n === 'state') return 'FIN';
+      if (n === 'service') return r % 3 ? '-' : 'http';
+      if (n === 'Stime' || n === 'Ltime') return String(1421927414 + r);
+      if (n === 'attack_cat') return cat;
+      if (n === 'Label') return cat === '' ? '0' : '1';
+      return String(r * 100 + j);
+    }).join(',');
+  const RAW_CATS = ['', 'Exploits', ' Fuzzers ', '', 'Backdoors', 'Exploits', ''];
+
+  it('UNSW-NB15 raw files, with a header or without: empty attack_cat is normal traffic, addresses, source ports and times dropped', async () => {
+    const headed = write('unsw-raw-headed.csv', [UNSW_RAW_COLUMNS.join(','), ...RAW_CATS.map((c, r) => unswRawRow(r, c))].join('\r\n') + '\r\n');
+    const headless = write('unsw-raw.csv', RAW_CATS.map((c, r) => unswRawRow(r, c)).join('\r\n') + '\r\n');
+    for (const p of [headed, headless]) {
+      const ds = await loadFlowCsv([p], { multiClass: true });
+      expect(ds.format).toBe('unsw-nb15-raw');
+      expect(ds.nRows).toBe(RAW_CATS.length);
+      expect(ds.summary.skippedRows).toBe(0);
+      expect(ds.labelColumn).toBe('attack_cat');
+      expect(ds.summary.perClass).toEqual({ benign: 3, Exploits: 2, Fuzzers: 1, Backdoor: 1 });
+      for (const d of ['srcip (address)', 'sport (source port)', 'dstip (address)', 'Stime (timestamp)', 'Ltime (timestamp)', 'Label (label-side)', 'attack_cat (label)']) {
+        expect(ds.summary.droppedColumns).toContain(d);
+      }
+      expect(ds.featureNames).toContain('proto=tcp');
+      expect(cell(ds, 2, 'dsport')).toBe(11); // hexadecimal, as some raw rows have it
+      expect(cell(ds, 3, 'dsport')).toBe(0); // '-': no port, a missing value rather than text
+      expect(ds.summary.nonFiniteCells).toBe(1);
+      expect(ds.summary.nonNumericCells).toEqual([]);
+      const bin = await loadFlowCsv([p]);
+      expect(bin.labelColumn).toBe('Label');
+      expect(bin.summary.perClass).toEqual({ benign: 3, attack: 4 });
+    }
+  });
+
+  it('generic CSVs: identifier, address, source-port, timestamp and label-side columns dropped by default; --keep-columns, --drop-columns', async () => {
+    const header = 'id,Flow ID,Src IP,Src Port,Dst Port,Timestamp,bytes,pkts,Attempted Category,srcip,Stime,Ltime,verdict';
+    const rows = Array.from({ length: 30 }, (_, r) => `${r},f${r},10.0.0.${r},${40000 + r},443,2017-07-04 09:0${r % 10},${r * 10},${r % 5},-1,10.1.0.${r},${1000 + r},${1001 + r},${r % 3 ? 'ok' : 'bad'}`);
+    const p = write('generic-ids.csv', [header, ...rows].join('\n'));
+    const ds = await loadFlowCsv([p], { labelColumn: 'verdict', benign: 'ok' });
+    expect(ds.featureNames).toEqual(['Dst Port', 'bytes', 'pkts']);
+    expect(ds.summary.droppedColumns).toEqual([
+      'id (identifier)', 'Flow ID (identifier)', 'Src IP (address)', 'Src Port (source port)', 'Timestamp (timestamp)',
+      'Attempted Category (label-side)', 'srcip (address)', 'Stime (timestamp)', 'Ltime (timestamp)', 'verdict (label)',
+    ]);
+    const kept = await loadFlowCsv([p], { labelColumn: 'verdict', benign: 'ok', keepColumns: ['Src Port', 'stime'], dropColumns: ['pkts'] });
+    expect(kept.featureNames).toEqual(['Src Port', 'Dst Port', 'bytes', 'Stime']);
+    expect(kept.summary.droppedColumns).toContain('pkts (dropped by request)');
+    expect(await loadError([p], { labelColumn: 'verdict', benign: 'ok', keepColumns: ['nope'] })).toBe(`${p}: --keep-columns: no column "nope" (columns: "id", "Flow ID", "Src IP", "Src Port", "Dst Port", "Timestamp", ... (13 columns))`);
+    expect(await loadError([p], { labelColumn: 'verdict', benign: 'ok', dropColumns: ['nope'] })).toMatch(/--drop-columns: no column "nope"/);
+  });
+
+  it('one text cell does not drop a numeric column: the cell is 0 and reported; skipped rows are counted by reason', async () => {
+    const lines = ['a,b,label', ...Array.from({ length: 50 }, (_, r) => `${r},${r === 7 ? 'oops' : r * 2},${r % 4 ? 'x' : 'y'}`)];
+    lines.push('1,2', '3,4,', ',,', 'a,b,label');
+    const p = write('generic-text-cell.csv', lines.join('\n'));
+    const ds = await loadFlowCsv([p], { labelColumn: 'label', benign: 'x' });
+    expect(ds.featureNames).toEqual(['a', 'b']);
+    expect(cell(ds, 7, 'b')).toBe(0);
+    expect(cell(ds, 8, 'b')).toBe(16);
+    expect(ds.summary.nonNumericCells).toEqual([{ column: 'b', cells: 1, example: 'oops' }]);
+    expect(ds.summary.skippedByReason).toEqual({ 'wrong number of fields': 1, 'empty label': 1, 'empty (only commas)': 1, 'header repeated': 1 });
+    expect(ds.summary.skippedRows).toBe(4);
+    expect(describeLoad(ds.summary)).toEqual([
+      'columns not used as features (1): label (label)',
+      'rows skipped: 4 (wrong number of fields 1, empty label 1, empty (only commas) 1, header repeated 1)',
+      'column "b": 1 cells are not numbers (e.g. "oops"), stored as 0',
+    ]);
+  });
+
+  it('labels optional (scoring): a file without the label column loads every row', async () => {
+    const train = await loadFlowCsv([unswFile('unsw-for-scoring.csv')]);
+    const names = UNSW_NAMES.filter((n) => n !== 'label' && n !== 'attack_cat');
+    const rows = UNSW_ROWS.map((row, r) => unswLine(r, row, UNSW_NAMES).split(',').filter((_, j) => UNSW_NAMES[j] !== 'label' && UNSW_NAMES[j] !== 'attack_cat').join(','));
+    const p = write('unsw-unlabelled.csv', [names.join(','), ...rows].join('\n'));
+    expect(await loadError([p], { schema: featureSchemaOf(train) })).toMatch(/label column "label" not in header/);
+    const ds = await loadFlowCsv([p], { schema: featureSchemaOf(train), labels: 'optional' });
+    expect(ds.nRows).toBe(UNSW_ROWS.length);
+    expect(Array.from(ds.X)).toEqual(Array.from(train.X));
   });
 });
 
@@ -551,14 +682,15 @@ describe('large file', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The shared real samples (skipped where /work/shared is absent, e.g. CI)
+// The shared real samples (../shared/datasets from the repository root, or $CYRANGE_SHARED_DATASETS;
+// missing samples fail these tests)
 // ---------------------------------------------------------------------------------------------
 
-const SHARED = '/work/shared/datasets';
-const CIC_SAMPLE = join(SHARED, 'cicids2017_thursday_webattacks_sample.csv');
-const UNSW_SAMPLE = join(SHARED, 'unsw_nb15_testing-set_subset.csv');
+describe('shared real samples', () => {
+  it('are present', () => {
+    expectSharedSamples();
+  });
 
-describe.skipIf(!existsSync(CIC_SAMPLE) || !existsSync(UNSW_SAMPLE))('shared real samples', () => {
   it('CICIDS2017 Thursday web attacks: counts from the README', async () => {
     const ds = await loadFlowCsv([CIC_SAMPLE], { multiClass: true });
     expect(ds.format).toBe('cicids2017');

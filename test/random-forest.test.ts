@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { RandomForestClassifier } from 'ml-random-forest';
-import { binRows, closeForestPool, computeBinEdges, fitTree, forestWorkerPath, RandomForest, treeRng, type TreeFitData } from '../src/detectors/random-forest.js';
+import { closeForestPool, forestWorkerPath, RandomForest } from '../src/detectors/random-forest.js';
+import { binRows, computeBinEdges } from '../src/detectors/forest-binning.js';
+import { fitTree, treeRng, type TreeFitData } from '../src/detectors/forest-tree.js';
 import { CyrangeError } from '../src/shared/errors.js';
 import { Rng } from '../src/shared/prng.js';
 

@@ -16,7 +16,26 @@ export function guard<A extends unknown[]>(fn: (...args: A) => Promise<void> | v
   };
 }
 
+/** A write to a closed pipe (`cyrange ... | head`): the reader has all it wanted. */
+function isBrokenPipe(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as NodeJS.ErrnoException).code === 'EPIPE';
+}
+
+/**
+ * End quietly with exit 0 when stdout or stderr is a pipe whose reader has gone (`| head -1`): Node
+ * reports that as an 'error' event on the stream, which would otherwise crash with a stack trace.
+ */
+export function exitQuietlyOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => {
+      if (isBrokenPipe(e)) process.exit(0);
+      throw e;
+    });
+  }
+}
+
 export function reportError(e: unknown): never {
+  if (isBrokenPipe(e)) process.exit(0);
   if (isCyrangeError(e)) {
     process.stderr.write(`cyrange: ${e.message}\n`);
     process.exit(e.exitCode);

@@ -5,9 +5,10 @@ import { registerEnvs } from './envs.js';
 import { registerDefenders } from './defenders.js';
 import { registerTrain } from './train.js';
 import { registerLab } from './lab.js';
-import { reportError } from './common.js';
+import { exitQuietlyOnBrokenPipe, reportError } from './common.js';
 import { VERSION } from '../version.js';
 
+exitQuietlyOnBrokenPipe();
 const program = new Command();
 program
   .name('cyrange')

@@ -34,10 +34,11 @@ const TIME_COMPRESSION = 60;
 
 /**
  * Scoring cost per host-window, measured wall time of the scorer (`npm run bench -- pipeline`, one
- * thread, zone-sized batches, 2026-11-30 on the project's 2-core VM), in real microseconds. Constants,
+ * thread, zone-sized batches, detectors at their training defaults (rf: 100 trees), the lower of two
+ * runs on 2026-11-30 on the project's 2-core VM), in real microseconds. Constants,
  * not timed at run time, so results stay deterministic.
  */
-const SCORE_MICROS = { rf: 4.1, autoencoder: 13.0, ensemble: 18.9, rules: 0.22, oracle: 0, 'flag-all': 0 } as const;
+const SCORE_MICROS = { rf: 13.2, autoencoder: 1.4, ensemble: 13.4, rules: 0.15, oracle: 0, 'flag-all': 0 } as const;
 
 /** Seconds on the range's clock per host-window for a scorer measured at `micros` real microseconds. */
 const scoreSeconds = (micros: number): number => (micros * 1e-6) / TIME_COMPRESSION;

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { CyrangeError } from '../shared/errors.js';
 import { Rng } from '../shared/prng.js';
 import { initTf, type LayersModel, type Tensor, type Tf } from '../nn/runtime.js';
-import { buildMlp, MlpTrainer, type Activation } from '../nn/mlp.js';
+import { buildMlp, Mlp, MlpTrainer, type Activation } from '../nn/mlp.js';
+import { FAST_ACTIVATIONS } from '../nn/kernel-net.js';
 import { loadLayersModelFromDir, saveLayersModel } from '../nn/io.js';
 
 export interface AutoencoderOptions {
@@ -134,6 +135,13 @@ export class Autoencoder {
   private readonly model: LayersModel;
   private readonly backend: string;
 
+  /**
+   * The same network in our wasm kernels, when its activations are ones they support (relu, tanh,
+   * sigmoid, linear): training and scoring run there (scoring every host every window is the hot path
+   * of an AI-MAS defence); the tfjs model is the on-disk format and gets the trained weights once.
+   */
+  private readonly net: Mlp | null;
+
   private constructor(tf: Tf, backend: string, model: LayersModel, nCols: number, options: AutoencoderOptions, lossHistory: number[], threshold: number) {
     this.tf = tf;
     this.backend = backend;
@@ -142,6 +150,7 @@ export class Autoencoder {
     this.options = options;
     this.lossHistory = lossHistory;
     this.threshold = threshold;
+    this.net = FAST_ACTIVATIONS.includes(options.activation) ? Mlp.fromLayersModel(model) : null;
   }
 
   /** Trains on benign rows and sets the threshold to the `thresholdQuantile` of their errors. */
@@ -172,7 +181,7 @@ export class Autoencoder {
     const { epochs, batchSize, learningRate } = this.options;
     // Hand-written backward + JS Adam: same maths as tf.train.adam with minimize (tested in
     // nn.test.ts), about twice as fast on small batches because it skips tfjs's tape overhead.
-    const trainer = new MlpTrainer(model, { learningRate });
+    const trainer = new MlpTrainer(this.net ?? model, { learningRate });
     const order = Array.from({ length: nRows }, (_, i) => i);
     const buf = new Float32Array(Math.min(batchSize, nRows) * nCols);
     let batch = buf;
@@ -201,13 +210,31 @@ export class Autoencoder {
       }
       this.lossHistory.push(total / nRows);
     }
+    // Scoring and saving read the tfjs model too: the trained weights go back once, not after every step.
+    this.net?.writeTo(model);
   }
 
   /** Per-row mean squared reconstruction error. */
   score(X: Float32Array, nRows: number): Float32Array {
     checkMatrix(X, nRows, this.nCols);
-    const { tf, model, nCols } = this;
+    const { tf, model, nCols, net } = this;
     const out = new Float32Array(nRows);
+    if (net) {
+      for (let start = 0; start < nRows; start += SCORE_BATCH) {
+        const n = Math.min(SCORE_BATCH, nRows - start);
+        const x = X.subarray(start * nCols, (start + n) * nCols);
+        const { out: recon, stride } = net.forwardRows(x, n);
+        for (let r = 0; r < n; r++) {
+          let e = 0;
+          for (let j = 0; j < nCols; j++) {
+            const d = (recon[r * stride + j] as number) - (x[r * nCols + j] as number);
+            e += d * d;
+          }
+          out[start + r] = e / nCols;
+        }
+      }
+      return out;
+    }
     for (let start = 0; start < nRows; start += SCORE_BATCH) {
       const n = Math.min(SCORE_BATCH, nRows - start);
       const err = tf.tidy(() => {
@@ -294,6 +321,23 @@ export class Autoencoder {
       throw new CyrangeError(`${join(dir, 'model.json')}: modelTopology: input/output width ${String(inDim)}/${String(outDim)} does not match nCols ${nCols} in ${AUTOENCODER_META}`);
     }
     return new Autoencoder(tf, backend, model, nCols, options, meta.lossHistory.map((v) => (v === null ? NaN : v)), threshold);
+  }
+
+  /** The network's dense layers in order: kernel (inDim x outDim, row-major), bias, activation (for export). */
+  denseLayers(): { kernel: Float32Array; bias: Float32Array; inDim: number; outDim: number; activation: string }[] {
+    return this.model.layers
+      .filter((l) => l.getClassName() === 'Dense')
+      .map((l) => {
+        const [k, b] = l.getWeights();
+        const cfg = l.getConfig() as { activation?: string };
+        return {
+          kernel: Float32Array.from(k!.dataSync() as Float32Array),
+          bias: Float32Array.from(b!.dataSync() as Float32Array),
+          inDim: k!.shape[0]!,
+          outDim: k!.shape[1]!,
+          activation: cfg.activation ?? 'linear',
+        };
+      });
   }
 
   /** Frees the model's tensors. */

@@ -1,32 +1,31 @@
 /**
- * ML detectors: random forest (supervised), autoencoder (trained on benign windows only) and their
- * ensemble, behind one interface, with training, validation and a self-describing model directory.
+ * ML detectors behind one interface: a seeded train/validation split, the normaliser (features.ts), a
+ * model of a registered kind (registry.ts: rf, autoencoder, ensemble, or a plugin's), validation scores
+ * and a self-describing model directory (model-dir.ts, manifest.ts).
  *
- * Scores are normalised so that 1.0 is each detector's decision boundary (score >= 1 means alert):
- *   rf:          P(attack) / t_rf, where P(attack) = 1 - P(benign) and t_rf is chosen on validation data
- *                (max F1);
- *   autoencoder: reconstruction error / t_ae, where t_ae is the max-F1 threshold on validation data
- *                (default) or a configured quantile of benign training error;
- *   ensemble:    max(P(attack) / t_rf, error / (2 t_ae)). The forest decides on the attacks it has seen;
- *                the autoencoder adds an alert only for windows twice as anomalous as its own boundary,
- *                so novel attacks are caught without the autoencoder's false positives on busy benign
- *                periods. (Documented fusion rule; the factor 2 is fixed, not tuned per scenario.)
+ * Scores are normalised so that 1.0 is each detector's decision boundary (score >= 1 means alert); each
+ * kind's file says how it scores and where its threshold comes from.
  */
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '../shared/prng.js';
 import { CyrangeError } from '../shared/errors.js';
+import { schemaError } from '../shared/schema-errors.js';
 import { packageVersions, VERSION } from '../version.js';
 import { scoreDetections, type DetectionScores } from '../shared/stats.js';
-import { RandomForest, type RandomForestOptions } from './random-forest.js';
-import { Autoencoder, quantile, type AutoencoderOptions } from './autoencoder.js';
-import { checkSchema, fitSchema, normalize, type FeatureSchema } from './features.js';
-import { MODEL_FORMAT, readModelDir, writeModelDir } from './model-dir.js';
+import { fitSchema, normalize, type FeatureSchema } from './features.js';
+import { MANIFEST, readModelDir, writeModelDir } from './model-dir.js';
+import { DetectorManifestSchema, MODEL_FORMAT, type DetectorManifest } from './manifest.js';
+import { detectorRegistry } from './registry.js';
+import type { Decision, DetectorModel, DetectorTrainOptions, SplitRows, TrainSplit } from './detector-kind.js';
+import { DEFAULT_TARGET_FPR } from './thresholds.js';
 import type { FeatureSchemaLike } from './datasets.js';
 
-export const DETECTOR_KINDS = ['rf', 'autoencoder', 'ensemble'] as const;
-export type DetectorKind = (typeof DETECTOR_KINDS)[number];
-const ENSEMBLE_AE_FACTOR = 2;
+export type { DetectorTrainOptions } from './detector-kind.js';
+export type { DetectorManifest } from './manifest.js';
+export { weightedMaxF1Threshold } from './thresholds.js';
+
+/** A registered detector kind (see registry.ts). */
+export type DetectorKind = string;
 
 /** Labelled rows: y = 0 benign, else an attack class index into classNames. */
 export interface LabelledData {
@@ -42,34 +41,70 @@ export interface LabelledData {
   weights?: Float32Array;
 }
 
-export interface DetectorTrainOptions {
-  seed?: number;
-  /** Share of rows held out for validation (0.2). */
-  validationShare?: number;
-  rf?: RandomForestOptions;
-  ae?: Partial<AutoencoderOptions>;
-  /** Autoencoder threshold: 'validation' (max F1 on held-out rows, the default) or a benign-error quantile. */
-  aeThreshold?: number | 'validation';
-  /** Cap on benign rows the autoencoder trains on (20,000). */
-  aeMaxRows?: number;
-}
-
-export interface DetectorManifest {
-  format: number;
-  kind: DetectorKind;
-  cyrange: string;
-  createdAt: string;
+export interface SaveMeta {
   seed: number;
-  featureSchema: FeatureSchema;
-  /** For models trained on CSV files: how to read later files the same way. */
-  dataSchema?: FeatureSchemaLike;
-  classNames: string[];
-  thresholds: { rf?: number; autoencoder?: number };
-  scoreRule: string;
   training: Record<string, unknown>;
   validation: DetectionScores;
-  packages: Record<string, string>;
+  dataSchema?: FeatureSchemaLike;
+  /** Rows per label value in the training files (CSV), for the unseen-label warning at evaluation. */
+  trainingLabels?: Record<string, number>;
   tfBackend?: string;
+}
+
+/** How a detector's thresholds were set and what training found (written to the manifest). */
+export interface TrainingReport {
+  targetFpr: number;
+  warnings: string[];
+  /** Combining kinds: validation scores of each member. */
+  members?: Record<string, DetectionScores>;
+  decision?: Decision;
+  /** Mean and standard deviation of each normalised feature over the benign training rows. */
+  benignProfile?: { mean: number[]; std: number[] };
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
+/** Mean and standard deviation per column of the rows with label 0. */
+function benignProfile(X: Float32Array, y: Int32Array, d: number): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(d);
+  const sq = new Float64Array(d);
+  let n = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] !== 0) continue;
+    n++;
+    for (let j = 0; j < d; j++) {
+      const v = X[i * d + j]!;
+      sum[j]! += v;
+      sq[j]! += v * v;
+    }
+  }
+  const mean = Array.from(sum, (v) => (n > 0 ? v / n : 0));
+  const std = Array.from(sq, (v, j) => (n > 0 ? Math.sqrt(Math.max(0, v / n - mean[j]! ** 2)) : 0));
+  return { mean, std };
+}
+
+/** A warning when a detector flags more than half of the benign validation rows. */
+function floodWarning(name: string, s: DetectionScores): string[] {
+  return s.fpr > 0.5 ? [`${name}: flags ${pct(s.fpr)} of the benign validation rows (more than half): it cannot tell benign traffic from attacks here`] : [];
+}
+
+export function checkTargetFpr(v: number, where = 'targetFpr'): number {
+  if (!(typeof v === 'number' && v > 0 && v <= 0.5)) throw new CyrangeError(`${where}: expected a false-alarm rate in (0, 0.5], got ${String(v)}`);
+  return v;
+}
+
+/** Rows `idx` of `data` (labels, weights 1 unless given). */
+function takeRows(data: LabelledData, idx: number[]): SplitRows {
+  const d = data.featureNames.length;
+  const X = new Float32Array(idx.length * d);
+  const y = new Int32Array(idx.length);
+  const w = new Float32Array(idx.length);
+  idx.forEach((r, i) => {
+    X.set(data.X.subarray(r * d, (r + 1) * d), i * d);
+    y[i] = data.y[r]!;
+    w[i] = data.weights ? data.weights[r]! : 1;
+  });
+  return { X, nRows: idx.length, y, w };
 }
 
 export class Detector {
@@ -77,36 +112,22 @@ export class Detector {
     readonly kind: DetectorKind,
     readonly schema: FeatureSchema,
     readonly classNames: string[],
-    readonly rf: RandomForest | null,
-    readonly ae: Autoencoder | null,
-    public thresholds: { rf?: number; autoencoder?: number },
+    readonly model: DetectorModel,
+    readonly report: TrainingReport,
   ) {}
 
   get nFeatures(): number {
     return this.schema.names.length;
   }
 
+  get thresholds(): Record<string, number> {
+    return this.model.thresholds;
+  }
+
   /** Alert scores (>= 1 means alert) for raw feature rows in schema order. */
   score(Xraw: Float32Array, nRows: number): Float32Array {
     const X = normalize(this.schema, Xraw, nRows);
-    return this.scoreNormalized(X, nRows);
-  }
-
-  private scoreNormalized(X: Float32Array, nRows: number): Float32Array {
-    const out = new Float32Array(nRows);
-    if (this.rf) {
-      const p = this.rf.predictProba(X, nRows);
-      const k = this.classNames.length;
-      const t = this.thresholds.rf ?? 0.5;
-      for (let i = 0; i < nRows; i++) out[i] = (1 - p[i * k]!) / t;
-    }
-    if (this.ae) {
-      const e = this.ae.score(X, nRows);
-      const t = this.thresholds.autoencoder ?? Infinity;
-      const f = this.kind === 'ensemble' ? ENSEMBLE_AE_FACTOR : 1;
-      for (let i = 0; i < nRows; i++) out[i] = Math.max(out[i]!, e[i]! / (t * f));
-    }
-    return out;
+    return this.model.scoreNormalized(X, nRows);
   }
 
   predict(Xraw: Float32Array, nRows: number): Uint8Array {
@@ -114,73 +135,79 @@ export class Detector {
     return Uint8Array.from(s, (v) => (v >= 1 ? 1 : 0));
   }
 
+  /** Whether this detector tells attack classes apart (a forest inside, more than two classes). */
+  get predictsClasses(): boolean {
+    return this.model.classProbabilities !== undefined && this.classNames.length > 2;
+  }
+
+  /**
+   * Class per row (index into classNames): 0 where the detector does not alert, else the most probable
+   * attack class. Null for detectors without class probabilities (the autoencoder).
+   */
+  predictClasses(Xraw: Float32Array, nRows: number): Int32Array | null {
+    if (this.model.classProbabilities === undefined) return null;
+    const X = normalize(this.schema, Xraw, nRows);
+    const s = this.model.scoreNormalized(X, nRows);
+    const p = this.model.classProbabilities(X, nRows);
+    const k = this.classNames.length;
+    const out = new Int32Array(nRows);
+    for (let i = 0; i < nRows; i++) {
+      if (!(s[i]! >= 1)) continue;
+      let best = 1;
+      for (let c = 2; c < k; c++) if (p[i * k + c]! > p[i * k + best]!) best = c;
+      out[i] = best;
+    }
+    return out;
+  }
+
   static async train(kind: DetectorKind, data: LabelledData, opts: DetectorTrainOptions = {}): Promise<{ detector: Detector; validation: DetectionScores; trainRows: number }> {
+    const entry = detectorRegistry.get(kind, 'detector kind');
     const seed = opts.seed ?? 1;
-    const d = data.featureNames.length;
+    const targetFpr = checkTargetFpr(opts.targetFpr ?? DEFAULT_TARGET_FPR);
     const n = data.nRows;
     if (n < 20) throw new CyrangeError(`training data: ${n} rows is too few to train and validate a detector`);
     const attacks = data.y.reduce((s, v) => s + (v > 0 ? 1 : 0), 0);
-    if (attacks === 0 && kind !== 'autoencoder') throw new CyrangeError('training data: no attack rows; the random forest needs both classes');
+    if (attacks === 0 && entry.needsAttacks) throw new CyrangeError(`training data: no attack rows; the ${kind} detector needs both classes`);
     if (attacks === n) throw new CyrangeError('training data: no benign rows');
     // Seeded shuffle, then a train/validation split.
     const order = new Rng(seed).split('split').shuffle(Array.from({ length: n }, (_, i) => i));
     const nVal = Math.max(1, Math.round(n * (opts.validationShare ?? 0.2)));
-    const valIdx = order.slice(0, nVal);
-    const trIdx = order.slice(nVal);
-    const take = (idx: number[]): { X: Float32Array; y: Int32Array; w: Float32Array } => {
-      const X = new Float32Array(idx.length * d);
-      const y = new Int32Array(idx.length);
-      const w = new Float32Array(idx.length);
-      idx.forEach((r, i) => {
-        X.set(data.X.subarray(r * d, (r + 1) * d), i * d);
-        y[i] = data.y[r]!;
-        w[i] = data.weights ? data.weights[r]! : 1;
-      });
-      return { X, y, w };
+    const tr = takeRows(data, order.slice(nVal));
+    const va = takeRows(data, order.slice(0, nVal));
+    const schema = fitSchema(data.featureNames, tr.X, tr.nRows);
+    const split: TrainSplit = {
+      nCols: data.featureNames.length,
+      classNames: data.classNames,
+      train: { ...tr, X: normalize(schema, tr.X, tr.nRows) },
+      validation: { ...va, X: normalize(schema, va.X, va.nRows) },
+      validationAttack: Uint8Array.from(va.y, (v) => (v > 0 ? 1 : 0)),
+      weighted: data.weights !== undefined,
+      seed,
+      targetFpr,
+      opts,
     };
-    const tr = take(trIdx);
-    const va = take(valIdx);
-    const schema = fitSchema(data.featureNames, tr.X, trIdx.length);
-    const Xtr = normalize(schema, tr.X, trIdx.length);
-    const Xva = normalize(schema, va.X, valIdx.length);
-    const yvaBin = Uint8Array.from(va.y, (v) => (v > 0 ? 1 : 0));
-    let rf: RandomForest | null = null;
-    let ae: Autoencoder | null = null;
-    const thresholds: { rf?: number; autoencoder?: number } = {};
-    if (kind === 'rf' || kind === 'ensemble') {
-      // With subsampled benign rows, weight classes back to their true shares (mean row weight per class).
-      const classWeight = data.weights ? classMeanWeights(tr.y, tr.w, data.classNames.length) : 'balanced';
-      rf = await RandomForest.fit(Xtr, trIdx.length, d, tr.y, data.classNames.length, { nTrees: 50, maxDepth: 14, classWeight, seed, workers: 2, ...opts.rf });
-      const p = rf.predictProba(Xva, valIdx.length);
-      const k = data.classNames.length;
-      const pa = Float32Array.from({ length: valIdx.length }, (_, i) => 1 - p[i * k]!);
-      const t = weightedMaxF1Threshold(pa, yvaBin, va.w);
-      thresholds.rf = Number.isFinite(t) ? Math.min(0.95, Math.max(0.05, t)) : 0.5;
-    }
-    if (kind === 'autoencoder' || kind === 'ensemble') {
-      const benign = trIdx.map((_, i) => i).filter((i) => tr.y[i] === 0);
-      const cap = opts.aeMaxRows ?? 20000;
-      const pick = benign.length > cap ? new Rng(seed).split('ae-rows').shuffle([...benign]).slice(0, cap) : benign;
-      const Xb = new Float32Array(pick.length * d);
-      pick.forEach((r, i) => Xb.set(Xtr.subarray(r * d, (r + 1) * d), i * d));
-      ae = await Autoencoder.fit(Xb, pick.length, d, { epochs: 15, seed, ...opts.ae });
-      const mode = opts.aeThreshold ?? 'validation';
-      if (mode === 'validation') {
-        const t = weightedMaxF1Threshold(ae.score(Xva, valIdx.length), yvaBin, va.w);
-        thresholds.autoencoder = Number.isFinite(t) && t > 0 ? t : quantile(ae.score(Xb, pick.length), 0.995);
-      } else thresholds.autoencoder = quantile(ae.score(Xb, pick.length), mode);
-      ae.threshold = thresholds.autoencoder;
-    }
-    const det = new Detector(kind, schema, [...data.classNames], rf, ae, thresholds);
-    const pred = Uint8Array.from(det.scoreNormalized(Xva, valIdx.length), (v) => (v >= 1 ? 1 : 0));
-    return { detector: det, validation: scoreDetections(pred, yvaBin, data.weights ? va.w : undefined), trainRows: trIdx.length };
+    const fit = await (await entry.impl()).fit(split);
+    const pred = Uint8Array.from(fit.model.scoreNormalized(split.validation.X, va.nRows), (v) => (v >= 1 ? 1 : 0));
+    const validation = scoreDetections(pred, split.validationAttack, data.weights ? va.w : undefined);
+    const warnings = [...fit.warnings];
+    for (const [name, m] of Object.entries(fit.members ?? {})) warnings.push(...floodWarning(name, m));
+    warnings.push(...floodWarning(kind, validation));
+    const report: TrainingReport = {
+      targetFpr,
+      warnings: [...new Set(warnings)],
+      ...(fit.members ? { members: fit.members } : {}),
+      ...(fit.decision ? { decision: fit.decision } : {}),
+      benignProfile: benignProfile(split.train.X, tr.y, split.nCols),
+    };
+    const det = new Detector(kind, schema, [...data.classNames], fit.model, report);
+    return { detector: det, validation, trainRows: tr.nRows };
   }
 
-  /** Write the model directory (refuses to replace a non-empty one unless `force`). */
-  async save(dir: string, meta: { seed: number; training: Record<string, unknown>; validation: DetectionScores; dataSchema?: FeatureSchemaLike; tfBackend?: string }, force = false): Promise<DetectorManifest> {
+  /** Write the model directory (refuses a non-empty one unless `force`, and with `force` anything but a model directory). */
+  async save(dir: string, meta: SaveMeta, force = false): Promise<DetectorManifest> {
     return writeModelDir(dir, force, async (tmp) => {
-      if (this.rf) writeFileSync(join(tmp, 'forest.json'), JSON.stringify(this.rf.toJSON()));
-      if (this.ae) await this.ae.save(tmp);
+      await this.model.save(tmp);
+      const r = this.report;
       const m: Omit<DetectorManifest, 'files'> = {
         format: MODEL_FORMAT,
         kind: this.kind,
@@ -188,12 +215,18 @@ export class Detector {
         createdAt: new Date().toISOString(),
         seed: meta.seed,
         featureSchema: this.schema,
-        ...(meta.dataSchema ? { dataSchema: meta.dataSchema } : {}),
+        ...(r.benignProfile ? { benignProfile: r.benignProfile } : {}),
+        ...(meta.dataSchema ? { dataSchema: meta.dataSchema as DetectorManifest['dataSchema'] } : {}),
         classNames: this.classNames,
-        thresholds: this.thresholds,
-        scoreRule: SCORE_RULES[this.kind],
+        ...(meta.trainingLabels ? { trainingLabels: meta.trainingLabels } : {}),
+        thresholds: this.model.thresholds,
+        targetFpr: r.targetFpr,
+        scoreRule: this.model.scoreRule,
         training: meta.training,
         validation: meta.validation,
+        ...(r.members ? { members: r.members } : {}),
+        ...(r.decision ? { decision: r.decision } : {}),
+        warnings: r.warnings,
         packages: packageVersions(),
         ...(meta.tfBackend ? { tfBackend: meta.tfBackend } : {}),
       };
@@ -202,73 +235,22 @@ export class Detector {
   }
 
   static async load(dir: string): Promise<{ detector: Detector; manifest: DetectorManifest }> {
-    const m = readModelDir(dir, DETECTOR_KINDS) as unknown as DetectorManifest;
-    const where = join(dir, 'manifest.json');
-    const schema = checkSchema(m.featureSchema, `${where}: featureSchema`);
-    if (!Array.isArray(m.classNames) || m.classNames.length < 2 || !m.classNames.every((c) => typeof c === 'string')) throw new CyrangeError(`${where}: classNames: expected at least two class names`);
-    const th = m.thresholds ?? {};
-    let rf: RandomForest | null = null;
-    let ae: Autoencoder | null = null;
-    if (m.kind === 'rf' || m.kind === 'ensemble') {
-      const f = join(dir, 'forest.json');
-      if (typeof th.rf !== 'number' || !(th.rf > 0 && th.rf <= 1)) throw new CyrangeError(`${where}: thresholds.rf: expected a probability in (0, 1]`);
-      let json: unknown;
-      try {
-        json = JSON.parse(readFileSync(f, 'utf8'));
-      } catch (e) {
-        throw new CyrangeError(`${f}: cannot read the forest (${(e as Error).message.split('\n')[0]})`);
-      }
-      rf = RandomForest.fromJSON(json, f);
+    const where = join(dir, MANIFEST);
+    const parsed = DetectorManifestSchema.safeParse(readModelDir(dir, MODEL_FORMAT));
+    if (!parsed.success) throw schemaError(where, parsed.error);
+    const m = parsed.data;
+    if (m.benignProfile && (m.benignProfile.mean.length !== m.featureSchema.names.length || m.benignProfile.std.length !== m.featureSchema.names.length)) {
+      throw new CyrangeError(`${where}: benignProfile: expected ${m.featureSchema.names.length} numbers per statistic`);
     }
-    if (m.kind === 'autoencoder' || m.kind === 'ensemble') {
-      if (typeof th.autoencoder !== 'number' || !(th.autoencoder > 0)) throw new CyrangeError(`${where}: thresholds.autoencoder: expected a positive number`);
-      ae = await Autoencoder.load(dir);
-      ae.threshold = th.autoencoder;
-    }
-    return { detector: new Detector(m.kind, schema, m.classNames, rf, ae, th), manifest: m };
+    const entry = detectorRegistry.get(m.kind, `${where}: kind`);
+    const model = await (await entry.impl()).load(dir, m.thresholds, where);
+    const report: TrainingReport = {
+      targetFpr: m.targetFpr,
+      warnings: m.warnings,
+      ...(m.members ? { members: m.members as Record<string, DetectionScores> } : {}),
+      ...(m.decision ? { decision: m.decision } : {}),
+      ...(m.benignProfile ? { benignProfile: m.benignProfile } : {}),
+    };
+    return { detector: new Detector(m.kind, m.featureSchema, m.classNames, model, report), manifest: m };
   }
 }
-
-function classMeanWeights(y: Int32Array, w: Float32Array, k: number): number[] {
-  const sum = new Float64Array(k);
-  const cnt = new Float64Array(k);
-  for (let i = 0; i < y.length; i++) {
-    sum[y[i]!]! += w[i]!;
-    cnt[y[i]!]!++;
-  }
-  return Array.from(sum, (s, c) => (cnt[c]! > 0 ? s / cnt[c]! : 1));
-}
-
-/** Threshold maximising weighted F1 for `score >= t`, midway between neighbouring scores. */
-export function weightedMaxF1Threshold(scores: ArrayLike<number>, labels: ArrayLike<number>, weights?: ArrayLike<number>): number {
-  const n = scores.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
-  let pos = 0;
-  for (let i = 0; i < n; i++) if (labels[i]! > 0) pos += weights ? weights[i]! : 1;
-  if (pos === 0) return Infinity;
-  let tp = 0;
-  let flagged = 0;
-  let best = -1;
-  let bestT = Infinity;
-  for (let k = 0; k < n; k++) {
-    const i = idx[k]!;
-    const w = weights ? weights[i]! : 1;
-    flagged += w;
-    if (labels[i]! > 0) tp += w;
-    const s = scores[i]!;
-    const next = k + 1 < n ? scores[idx[k + 1]!]! : -Infinity;
-    if (next === s) continue;
-    const f1 = (2 * tp) / (flagged + pos);
-    if (f1 > best) {
-      best = f1;
-      bestT = Number.isFinite(next) ? (s + next) / 2 : s;
-    }
-  }
-  return bestT;
-}
-
-const SCORE_RULES: Record<DetectorKind, string> = {
-  rf: 'alert when (1 - P(benign)) / thresholds.rf >= 1',
-  autoencoder: 'alert when reconstruction MSE / thresholds.autoencoder >= 1',
-  ensemble: `alert when max((1 - P(benign)) / thresholds.rf, MSE / (${ENSEMBLE_AE_FACTOR} * thresholds.autoencoder)) >= 1`,
-};

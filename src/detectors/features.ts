@@ -6,14 +6,9 @@
  * Transform: signed log1p (flow counts and byte totals are heavy-tailed over orders of magnitude), then
  * a z-score with the training mean and standard deviation.
  */
-import { CyrangeError } from '../shared/errors.js';
+import type { FeatureSchema } from './manifest.js';
 
-export interface FeatureSchema {
-  names: string[];
-  transform: 'slog1p-zscore';
-  mean: number[];
-  std: number[];
-}
+export type { FeatureSchema } from './manifest.js';
 
 const slog = (x: number): number => (x >= 0 ? Math.log1p(x) : -Math.log1p(-x));
 
@@ -48,20 +43,4 @@ export function normalize(schema: FeatureSchema, X: Float32Array, nRows: number)
     for (let j = 0; j < d; j++) out[o + j] = (slog(X[o + j]!) - mean[j]!) / std[j]!;
   }
   return out;
-}
-
-/** Validate a schema read from a manifest; `where` names the file and field. */
-export function checkSchema(value: unknown, where: string): FeatureSchema {
-  const s = value as Partial<FeatureSchema> | null;
-  if (!s || typeof s !== 'object') throw new CyrangeError(`${where}: expected an object`);
-  if (!Array.isArray(s.names) || !s.names.every((n) => typeof n === 'string') || s.names.length === 0) throw new CyrangeError(`${where}.names: expected a non-empty list of feature names`);
-  if (s.transform !== 'slog1p-zscore') throw new CyrangeError(`${where}.transform: expected "slog1p-zscore"`);
-  for (const k of ['mean', 'std'] as const) {
-    const a = s[k];
-    if (!Array.isArray(a) || a.length !== s.names.length || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-      throw new CyrangeError(`${where}.${k}: expected ${s.names.length} finite numbers`);
-    }
-  }
-  if (s.std!.some((x) => x <= 0)) throw new CyrangeError(`${where}.std: expected positive numbers`);
-  return s as FeatureSchema;
 }

@@ -5,7 +5,8 @@
  * worker fits which tree.
  */
 import { Piscina } from 'piscina';
-import { fitTreeRange, type FlatTree, type ForestWorkerTask } from './random-forest.js';
+import { fitTreeRange, type FlatTree } from './forest-tree.js';
+import type { ForestWorkerTask } from './random-forest.js';
 
 export default function fitTrees(task: ForestWorkerTask): FlatTree[] {
   const trees = fitTreeRange(task.data, task.seed, task.from, task.to);
