@@ -222,7 +222,10 @@ describe('runner', () => {
       expect(e).toBeInstanceOf(CyrangeError);
       expect((e as Error).message).not.toContain('\n');
     }
-    await expect(runExperiment(tiny, { out: foreign, force: true, report: false })).rejects.toThrow(/not replaced: --force replaces only a cyrange run directory \(no manifest\.json of a cyrange run in it\)/);
+    await expect(runExperiment(tiny, { out: foreign, force: true, report: false })).rejects.toThrow(/foreign: not replaced: --force replaces only a cyrange run directory \(no manifest\.json in it\); choose another --out or remove it yourself$/);
+    writeFileSync(join(foreign, 'manifest.json'), '{"tool": "someone else"}');
+    await expect(runExperiment(tiny, { out: foreign, force: true, report: false })).rejects.toThrow(/not replaced: its manifest\.json is not a cyrange run manifest; --force replaces only a cyrange run directory/);
+    rmSync(join(foreign, 'manifest.json'));
     expect(readdirSync(foreign).sort()).toEqual(['notes.txt', 'report.html', 'sub']);
     expect(readFileSync(join(foreign, 'report.html'), 'utf8')).toBe('my own report');
     // over a cyrange run, --force starts over and keeps files that are not ours

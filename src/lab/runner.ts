@@ -44,6 +44,7 @@ import { runSchedule, type SchedTask } from './scheduler.js';
 import { CELLS_FILE, isRunDirectory, LOCK_FILE, MANIFEST_FILE, OWN_FILES, readCellsFile, readManifest, stableJson, writeTextAtomic, type CellRecord, type RunManifest } from './run-format.js';
 import { writeReport } from './report.js';
 import { compiledWorkerPath } from '../shared/worker-path.js';
+import { checkOutputDir } from '../shared/safe-dir.js';
 
 export interface RunOptions {
   /** Run directory. */
@@ -208,7 +209,8 @@ function checkRunDir(dir: string, out: string, hash: string, profile: string | n
   const entries = existsSync(dir) ? readdirSync(dir) : [];
   if (entries.length === 0) return { resuming: false, prev: null };
   if (opts.force) {
-    if (!isRunDirectory(dir)) throw new CyrangeError(`${out}: not replaced: --force replaces only a cyrange run directory (no ${MANIFEST_FILE} of a cyrange run in it); choose another --out or remove it yourself`);
+    // the shared rule: --force replaces only a directory holding our marker (a cyrange run manifest)
+    checkOutputDir(out, { force: true, markers: [MANIFEST_FILE], checkMarker: () => (isRunDirectory(dir) ? null : `its ${MANIFEST_FILE} is not a cyrange run manifest`), what: 'run directory' });
     return { resuming: false, prev: null };
   }
   const prev = readManifest(dir);

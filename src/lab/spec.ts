@@ -41,7 +41,7 @@ import { schemaError } from '../shared/schema-errors.js';
 import { MAX_GENERATED_HOSTS, MIN_GENERATED_HOSTS } from '../range/generate.js';
 import { attackerRegistry, isLearningKind, type AttackerKind } from '../attackers/registry.js';
 import { defenseDetector, defenseRegistry, type DefenderKind } from '../defenders/registry.js';
-import { DETECTOR_KINDS } from '../detectors/detector.js';
+import { detectorRegistry } from '../detectors/registry.js';
 import type { Registry } from '../shared/registry.js';
 import type { CellBudget, CellSpec } from './cell.js';
 
@@ -97,7 +97,7 @@ export type TrainingSpec = z.output<typeof trainingSchema>;
 
 /** Detector validation on real flow data (the reference paper's Table 6); data from sharedDatasetsDir(). */
 export const flowValidationSchema = z.strictObject({
-  kinds: z.array(z.enum(DETECTOR_KINDS)).min(1),
+  kinds: z.array(z.string()).min(1),
   /** Rows read per file at most (default: all). */
   maxRows: count(20).optional(),
 });
@@ -124,7 +124,7 @@ const profileSchema = z.strictObject({
 
 const pluginList = z.array(z.string().min(1));
 
-const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodType<string>) =>
+const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodType<string>, detectorKind: z.ZodType<string>) =>
   z.strictObject({
     $schema: z.string().optional(),
     name,
@@ -135,15 +135,15 @@ const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodTy
     seeds,
     budget: budgetSchema,
     training: trainingSchema.optional(),
-    flowValidation: flowValidationSchema.optional(),
+    flowValidation: flowValidationSchema.extend({ kinds: z.array(detectorKind).min(1) }).optional(),
     profiles: z.record(name, profileSchema).optional(),
     plugins: pluginList.optional(),
   });
 
 /** An experiment spec; its kinds must be registered when it is parsed (plugins load first). */
-export const experimentSchema = experimentObject(kindOf(attackerRegistry), kindOf(defenseRegistry));
+export const experimentSchema = experimentObject(kindOf(attackerRegistry), kindOf(defenseRegistry), kindOf(detectorRegistry));
 /** A spec as stored in a run's manifest: kinds are not checked (a report needs no plugins loaded). */
-export const storedExperimentSchema = experimentObject(z.string(), z.string());
+export const storedExperimentSchema = experimentObject(z.string(), z.string(), z.string());
 
 export type ExperimentSpec = z.output<typeof experimentSchema>;
 export type ScenarioEntry = ExperimentSpec['scenarios'][number];
