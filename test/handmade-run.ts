@@ -15,6 +15,8 @@ export interface EpisodeShape {
   incidents?: { det: number | null; lat: number | null }[];
   defenderReturn?: number;
   attackPhases?: number;
+  /** 1 when the attacker reached its objective (default 0). */
+  attackerSuccess?: number;
   detection?: Partial<typeof scores>;
 }
 
@@ -34,7 +36,7 @@ export function episode(seed: number, shape: EpisodeShape = {}) {
   const det = { ...scores, ...(incidents.some((i) => i.timeToDetect.event) ? {} : { tp: 0, f1: 0 }), ...shape.detection };
   return {
     seed, outcome: 'timeout', duration, steps: 100, defenderReturn: shape.defenderReturn ?? -1, returnParts: { damage: 1, exfiltration: 0, business: 0 }, healthyHostCost: 0,
-    attackerSuccess: 0, timeToObjective: null, firstMaliciousAction: 0, compromiseRate: 0.1, chainLength: 1, reentries: 0, attackPhases: shape.attackPhases ?? 2, incidents,
+    attackerSuccess: shape.attackerSuccess ?? 0, timeToObjective: shape.attackerSuccess ? duration / 2 : null, firstMaliciousAction: 0, compromiseRate: 0.1, chainLength: 1, reentries: 0, attackPhases: shape.attackPhases ?? 2, incidents,
     healthyResponses: 0, detection: det,
   };
 }

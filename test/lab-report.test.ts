@@ -50,6 +50,7 @@ function cells(broken = false): HandmadeCell[] {
           episode(seed * 10 + k, {
             defenderReturn: returnOf(defender, hosts, seed, broken),
             attackPhases: defender === 'none' ? 5 : 2,
+            attackerSuccess: defender === 'none' ? 1 : 0,
             // flag-all isolates everything at once: no foothold, no incident; no defence never alerts
             incidents: defender === 'flag-all' ? [] : defender === 'none' ? [{ det: null, lat: null }] : [{ det: 10, lat: 2 + hosts / 100 + seed / 10 }],
           }),
@@ -85,12 +86,27 @@ describe('sanity rows', () => {
     expect(reproduceText(res, '/tmp/x')).toContain('BROKEN');
   });
 
+  it('count "oracle beats none" as untestable against an attacker that never succeeded undefended (nothing to defend), never flag-all', () => {
+    const value = (_a: string, sc: string, d: string, s: number, m: string): number | null => {
+      if (m === 'attackerSuccess') return 0;
+      return { oracle: -10, none: -2, 'flag-all': sc === 'large' ? 5 : -200 }[d]! - s;
+    };
+    const grid = { attackers: ['dqn'], seeds: [1, 2], sizes: SIZES, value, defenders: ['oracle', 'flag-all', 'none'] };
+    const ok = sanityChecks({ ...grid, value: (a, sc, d, s, m) => (d === 'flag-all' && sc === 'large' ? -200 : value(a, sc, d, s, m)) });
+    expect(ok.verdict).toBe('ok');
+    expect(ok.checks.filter((c) => !c.testable).map((c) => c.versus)).toEqual(['none', 'none', 'none']);
+    expect(ok.detail).toMatch(/untestable: none at 50 hosts \(dqn\), .*: the attacker never reached its objective without defence/);
+    const broken = sanityChecks(grid);
+    expect(broken.verdict).toBe('broken');
+    expect(broken.detail).toMatch(/^the instrument is broken: the oracle does not beat flag-all at 200 hosts/);
+  });
+
   it('are "not run" without the oracle or both of its foils, and say how to add them', () => {
     const value = (): number => 1;
     const grid = { attackers: ['dqn'], seeds: [1], sizes: SIZES, value };
     expect(sanityChecks({ ...grid, defenders: ['rf', 'flag-all'] }).verdict).toBe('not run');
     expect(sanityChecks({ ...grid, defenders: ['oracle', 'rf'] }).detail).toMatch(/add them to the defenders/);
-    // equal returns are not a pass: the oracle must do better
+    // equal returns are not a pass: the oracle must do better (here the attacker "succeeds": value 1)
     expect(sanityChecks({ ...grid, defenders: ['oracle', 'none'] }).verdict).toBe('broken');
   });
 });

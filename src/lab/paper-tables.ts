@@ -147,7 +147,7 @@ export function sanityTable(res: Results): Table {
   return {
     title: `Sanity rows: ${res.sanity.verdict === 'ok' ? 'instrument ok' : res.sanity.verdict === 'broken' ? 'INSTRUMENT BROKEN' : 'not checked'}`,
     columns: ['Attacker', 'Hosts', 'Oracle vs', 'Oracle return', 'Other return', 'Difference', 'Seeds won', 'p (paired t)', 'Pass'].map((label, j) => ({ label, ...(j === 0 || j === 2 ? { align: 'left' as const } : {}) })),
-    rows: res.sanity.checks.map((c) => [c.attacker, c.hosts, c.versus, fmtN(c.meanOracle), fmtN(c.meanVersus), fmtN(c.meanDiff), `${c.wins}/${c.n}`, c.p === null ? 'n/a' : c.p.toFixed(3), c.pass ? 'yes' : 'NO']),
+    rows: res.sanity.checks.map((c) => [c.attacker, c.hosts, c.versus, fmtN(c.meanOracle), fmtN(c.meanVersus), fmtN(c.meanDiff), `${c.wins}/${c.n}`, c.p === null ? 'n/a' : c.p.toFixed(3), !c.testable ? 'untestable' : c.pass ? 'yes' : 'NO']),
     note: res.sanity.detail,
   };
 }

@@ -139,14 +139,16 @@ export function sanityLines(res: Results): string[] {
   if (s.verdict === 'not run') return [`Sanity not checked: ${s.detail}.`];
   return res.sizes.map(({ scenario, hosts }) => {
     const cs = s.checks.filter((c) => c.scenario === scenario);
-    const bad = cs.filter((c) => !c.pass);
+    const bad = cs.filter((c) => c.testable && !c.pass);
     const parts = [...new Set(cs.map((c) => c.versus))].map((v) => {
       const vs = cs.filter((c) => c.versus === v);
-      return `${v} (${vs.map((c) => `${c.attacker} ${c.meanDiff === null ? 'n/a' : `${c.meanDiff >= 0 ? '+' : ''}${c.meanDiff.toFixed(0)}`}, ${c.wins}/${c.n} seeds`).join('; ')})`;
+      return `${v} (${vs.map((c) => `${c.attacker} ${c.meanDiff === null ? 'n/a' : `${c.meanDiff >= 0 ? '+' : ''}${c.meanDiff.toFixed(0)}`}, ${c.wins}/${c.n} seeds${c.testable ? '' : ', untestable'}`).join('; ')})`;
     });
+    const untestable = cs.filter((c) => !c.testable).map((c) => c.attacker);
+    const note = untestable.length ? ` (vs none untestable for ${untestable.join(', ')}: never reached its objective without defence, so nothing to defend)` : '';
     return bad.length
-      ? `Sanity at ${hosts} hosts (${scenario}): BROKEN: the oracle does not beat ${[...new Set(bad.map((c) => c.versus))].join(' and ')} on defender return: the instrument is broken and no comparison in this run can be trusted. Oracle minus: ${parts.join(', ')}.`
-      : `Sanity at ${hosts} hosts (${scenario}): ok: the oracle beats ${parts.join(' and ')} on defender return (mean paired difference).`;
+      ? `Sanity at ${hosts} hosts (${scenario}): BROKEN: the oracle does not beat ${[...new Set(bad.map((c) => c.versus))].join(' and ')} on defender return: the instrument is broken and no comparison in this run can be trusted. Oracle minus: ${parts.join(', ')}${note}.`
+      : `Sanity at ${hosts} hosts (${scenario}): ok: the oracle beats ${parts.join(' and ')} on defender return (mean paired difference)${note}.`;
   });
 }
 

@@ -403,6 +403,8 @@ export const sanityCheckSchema = z.object({
   /** Paired t-test, two-sided (a description: the check is on the sign of the mean difference). */
   p: numOrNull,
   pass: z.boolean(),
+  /** False when the check cannot say anything (vs none, against an attacker that never succeeded undefended); see sanity.ts. */
+  testable: z.boolean(),
 });
 export const sanitySchema = z.object({
   verdict: z.enum(['ok', 'broken', 'not run']),

@@ -5,6 +5,11 @@
  * comparison of real defences in the run means anything. The check is on the sign of the mean paired
  * difference over seeds (a broken instrument shows as the oracle losing, not as a missing p); the paired
  * t-test's p and the seeds the oracle won are reported beside it.
+ *
+ * One exception, said where it applies: against an attacker that never reached its objective with no
+ * defence at all (success 0 on every seed against `none`), there is nothing to defend, any response only
+ * costs, and "the oracle beats none" tests nothing; that check is marked untestable, not passed or failed.
+ * (This happens with the untrained attackers of a quick profile; the flag-all check stays in force.)
  */
 import { mean } from '../shared/stats.js';
 import { pairedTTest } from '../shared/paired-tests.js';
@@ -43,11 +48,20 @@ export function sanityChecks(input: SanityInput): Sanity {
           attacker, scenario, hosts, versus: v, n: x.length,
           meanOracle: x.length ? fin(mean(x)) : null, meanVersus: y.length ? fin(mean(y)) : null, meanDiff: fin(diff),
           wins: x.filter((a, i) => a > y[i]!).length, p: fin(t.pValue), pass: x.length > 0 && diff > 0,
+          testable: v !== 'none' || !harmless(input, attacker, scenario),
         });
       }
-  const bad = checks.filter((c) => !c.pass);
+  const bad = checks.filter((c) => c.testable && !c.pass);
+  const untestable = checks.filter((c) => !c.testable);
+  const skipped = untestable.length ? `; untestable: ${untestable.map((c) => `${c.versus} at ${c.hosts} hosts (${c.attacker})`).join(', ')}: the attacker never reached its objective without defence, so there was nothing to defend` : '';
   const detail = bad.length
-    ? `the instrument is broken: the oracle does not beat ${bad.map((c) => `${c.versus} at ${c.hosts} hosts (${c.attacker}${c.n === 0 ? ', no paired seeds' : `, mean difference ${c.meanDiff?.toFixed(1)}`})`).join('; ')} on defender return; no comparison in this run can be trusted`
-    : `the oracle beats ${versus.join(' and ')} on defender return at every size for every attacker (${checks.length} paired checks over ${input.seeds.length} seeds)`;
+    ? `the instrument is broken: the oracle does not beat ${bad.map((c) => `${c.versus} at ${c.hosts} hosts (${c.attacker}${c.n === 0 ? ', no paired seeds' : `, mean difference ${c.meanDiff?.toFixed(1)}`})`).join('; ')} on defender return; no comparison in this run can be trusted${skipped}`
+    : `the oracle beats ${versus.join(' and ')} on defender return at every size for every attacker (${checks.length - untestable.length} paired checks over ${input.seeds.length} seeds)${skipped}`;
   return { verdict: bad.length ? 'broken' : 'ok', detail, checks };
+}
+
+/** The attacker never reached its objective against no defence, on any seed with a value. */
+function harmless(input: SanityInput, attacker: string, scenario: string): boolean {
+  const s = input.seeds.map((seed) => input.value(attacker, scenario, 'none', seed, 'attackerSuccess')).filter((v): v is number => v !== null);
+  return s.length > 0 && s.every((v) => v === 0);
 }
