@@ -63,7 +63,9 @@ describe('experiment specs', () => {
     const loaded = await loadExperimentSpec('experiments/response-times.json');
     const quick = planOf(loaded, 'quick');
     expect(quick.seeds.length).toBe(2);
-    expect(quick.training!.episodes).toBeLessThan(planOf(loaded, 'full').training!.episodes);
+    for (const sc of ['small', 'large']) for (const k of ['dqn', 'pg']) expect(trainingFor(quick, sc, k).episodes).toBeLessThan(trainingFor(planOf(loaded, 'full'), sc, k).episodes);
+    // a profile's overrides apply after the spec's: per-kind settings hold in every profile
+    expect(trainingFor(quick, 'small', 'pg').hyperparameters).toEqual(trainingFor(planOf(loaded, 'full'), 'small', 'pg').hyperparameters);
     expect(planOf(loaded, 'full').seeds.length).toBeGreaterThanOrEqual(10);
     expect(errorOf(() => planOf(loaded, 'nope')).message).toMatch(/^experiments\/response-times\.json: profiles\.nope: no such profile \(known: quick, full\)$/);
     const spec = parseExperimentSpec({ ...good, scenarios: ['small', 'medium'], training: { ...training, hyperparameters: { a: 1 }, overrides: [{ attackers: ['pg'], episodes: 20, hyperparameters: { b: 2 } }, { scenarios: ['medium'], curveEvery: 10 }] } }, 'x.json');

@@ -21,8 +21,9 @@
  * Learning attackers are trained once per (scenario, kind, seed) from no warm start against the
  * training defence (`training.against`, default none), then evaluated frozen against every defence
  * (see runner.ts). `overrides` apply in order to the jobs whose attacker kind and scenario they name
- * (a field left out names all). A profile's `training` replaces the fields it gives (its `overrides`,
- * when given, replace the list).
+ * (a field left out names all). A profile's `training` replaces the fields it gives; its `overrides`
+ * apply after the spec's (so per-kind settings given once hold in every profile, and a profile can still
+ * set any job's budget).
  *
  * A scenario is a preset name, a path (relative to the spec file, else to the working directory) or a
  * generated network (`generate`: hosts and seed; the runner writes it into the run directory so the run
@@ -278,7 +279,11 @@ export function planOf(loaded: LoadedSpec, profile: string | null): ExperimentPl
       throw new CyrangeError(`${loaded.source}: profiles.${profile}: no such profile (${known.length ? `known: ${known.join(', ')}` : 'the spec defines none'})`);
     }
     budget = { ...budget, ...stripUndefined(p.budget ?? {}) };
-    if (p.training) training = { ...(training ?? { episodes: 1, curveEvery: 1, curveEpisodes: 1 }), ...stripUndefined(p.training) };
+    if (p.training) {
+      const base = training ?? { episodes: 1, curveEvery: 1, curveEpisodes: 1 };
+      const overrides = [...(base.overrides ?? []), ...(p.training.overrides ?? [])];
+      training = { ...base, ...stripUndefined(p.training), ...(overrides.length ? { overrides } : {}) };
+    }
     seedList = p.seeds ?? seedList;
     scenarios = p.scenarios ?? scenarios;
   }
