@@ -271,18 +271,30 @@ describe('cyrange train', () => {
 });
 
 describe('cyrange attackers evaluate', () => {
-  it('evaluates a baseline kind without a model: one JSON object of summary fields; a learning kind needs a model', async () => {
-    const r = spawnSync(process.execPath, [cli, 'attackers', 'evaluate', '--attacker', 'scripted', '--env', 'small', '--defender', 'rule-mas', '--episodes', '3', '--seed', '5', '--json'], { encoding: 'utf8' });
+  it('evaluates a baseline kind without a model against an ML defence: one JSON object of summary fields; a learning kind needs a model', async () => {
+    const r = spawnSync(process.execPath, [cli, 'attackers', 'evaluate', '--attacker', 'scripted', '--env', 'small', '--defender', 'rf', '--episodes', '3', '--seed', '5', '--json'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as Record<string, unknown>;
-    for (const k of ['successRate', 'meanTimeToObjective', 'responseLatency', 'detectionF1', 'episodeSeconds', 'quietOpeningShare', 'quietTempoShare', 'meanReward']) expect(j, k).toHaveProperty(k);
+    // The fields issue 10 asks for, as numbers; the time to objective is null when no episode reached it,
+    // the latency (a KM median) when more than half the incidents were censored.
+    for (const k of ['successRate', 'defenderReturn', 'healthyHostCost', 'reentries', 'episodeSeconds', 'detectionF1', 'quietOpeningShare', 'quietTempoShare', 'meanReward']) expect(typeof j[k], k).toBe('number');
+    for (const k of ['meanTimeToObjective', 'responseLatency']) {
+      expect(j, k).toHaveProperty(k);
+      expect(j[k] === null || typeof j[k] === 'number', k).toBe(true);
+    }
+    expect(j.meanTimeToObjective === null).toBe(j.successRate === 0);
+    expect(j.successRate as number).toBeGreaterThanOrEqual(0);
+    expect(j.successRate as number).toBeLessThanOrEqual(1);
+    expect(j.detectionF1 as number).toBeGreaterThan(0);
+    expect(j.defenderReturn as number).toBeLessThan(0);
+    expect(j.reentries as number).toBeGreaterThanOrEqual(0);
     expect(j.kind).toBe('scripted');
     expect(j.model).toBeNull();
     expect(j.episodes).toBe(3);
     expect(j.episodeSeconds as number).toBeGreaterThan(0);
     expect(j).not.toHaveProperty('perEpisode');
     // The library gives the same summary, from the per-episode records it returns.
-    const lib = await evaluateAttacker({ attacker: 'scripted', env: 'small', defender: 'rule-mas', episodes: 3, seed: 5 });
+    const lib = await evaluateAttacker({ attacker: 'scripted', env: 'small', defender: 'rf', episodes: 3, seed: 5 });
     const { perEpisode, ...summary } = lib;
     expect(JSON.parse(JSON.stringify(summary))).toEqual(j);
     expect(perEpisode.map((e) => e.metrics.duration).reduce((a, b) => a + b, 0) / 3).toBe(j.episodeSeconds);

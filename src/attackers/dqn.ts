@@ -12,7 +12,7 @@
  *                      network follows every targetSyncEvery gradient steps. Scalars: td_loss, q_mean,
  *                      grad_norm per gradient step; episode_return and epsilon per episode.
  *
- * Defaults follow the reference paper's attacker (MLP 128/64/32, Adam lr 1e-3, gamma 0.95, replay
+ * Defaults follow the reference paper's attacker (MLP 128/64/32, Adam lr 1e-3, gamma 0.95 (here 0.9 per 10 s, below), replay
  * 100k, batch 64, epsilon-greedy with decay, a target network), plus the usual improvements:
  *   - Double DQN targets (online net picks a', target net values it), on by default;
  *   - Huber loss and global gradient-norm clipping;
@@ -21,9 +21,12 @@
  *     (the replay buffer stores the next mask), so a masked action is never chosen or bootstrapped from;
  *   - semi-MDP discounting: a transition that lasted `elapsed` simulated seconds is discounted by
  *     gamma^(elapsed / timeUnit), whatever the number of decisions in between. The paper's 0.95 is per
- *     decision; a decision here lasts 1-25 s, so timeUnit defaults to 10 s: 0.95 per 10 s keeps about
- *     a fifth of an objective five minutes away (0.95 per second would keep 1e-7 and leave an attacker
- *     no reason to be patient, so no reason to trade speed for stealth);
+ *     decision; a decision here lasts 1-25 s, so timeUnit defaults to 10 s, and gamma is 0.9 per 10 s:
+ *     an objective one minute away keeps half its value, five minutes away 4 % (0.9 per second would
+ *     keep 1e-14 and leave an attacker no reason to be patient, so no reason to trade speed for
+ *     stealth). Not 0.95 (the policy gradient's): the attacker's reward pays every second of control of
+ *     its footholds and exfiltration ends the episode, so with the longer horizon DQN on medium learned,
+ *     in 2 seeds of 5, to hold its footholds and wait instead of exfiltrating (docs/learning-budgets.md);
  *   - rewards scaled by 0.1 (the range pays host values of 1-100) to keep Q-values near the Huber zone;
  *   - 3-step targets and one gradient step per 4 transitions (Rainbow's n, CleanRL's Atari frequency):
  *     with one-step targets and a step per transition, DQN on the range found a stealthy policy against
@@ -92,17 +95,21 @@ export interface DqnConfig {
 export const DQN_DEFAULTS: DqnConfig = {
   hidden: [128, 64, 32],
   learningRate: 1e-3,
-  gamma: 0.95,
+  // See "semi-MDP discounting" above.
+  gamma: 0.9,
   timeUnit: 10,
   bufferSize: 100_000,
   batchSize: 64,
-  learningStarts: 1_000,
+  // Sized for training from scratch in a few hundred episodes (an episode is 20-300 decisions): the
+  // former 1,000 / 20,000 / 500 left epsilon near 0.5 after 300 small-range episodes; these converge on
+  // small, medium and large in 150-200 episodes (docs/learning-budgets.md).
+  learningStarts: 500,
   trainFrequency: 4,
-  targetSyncEvery: 500,
+  targetSyncEvery: 250,
   tau: 1,
   epsilonStart: 1,
   epsilonEnd: 0.05,
-  epsilonDecaySteps: 20_000,
+  epsilonDecaySteps: 5_000,
   evalEpsilon: 0.05,
   doubleDqn: true,
   nStep: 3,

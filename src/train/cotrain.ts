@@ -17,6 +17,7 @@ import { runEpisode, type Policy } from '../range/agent.js';
 import { N_FEATURES } from '../range/telemetry.js';
 import { createAttacker, type AttackerKind } from '../attackers/registry.js';
 import { isLearningAttacker, type LearningAttacker } from '../attackers/learner.js';
+import { sharedLearnerPolicies } from '../attackers/shared-policy.js';
 import { pretrainFromDemonstrations } from '../attackers/imitation.js';
 import { collectTelemetry, episodeRows } from './collect.js';
 import { Detector, type DetectorKind, type DetectorTrainOptions, type LabelledData } from '../detectors/detector.js';
@@ -130,6 +131,18 @@ function appendRows(d: LabelledData, rows: { X: ArrayLike<number>; y: ArrayLike<
   return { ...d, X, y, weights, nRows: n };
 }
 
+/**
+ * The attacker policies of every attacker id of `env`: the learner shared by all of them (see
+ * attackers/shared-policy.ts), or for a baseline kind `attacker` for the first id and a fresh instance of
+ * the kind for each other one (baselines keep per-episode state).
+ */
+async function attackerPolicies(cfg: CoTrainConfig, env: RangeEnv, attacker: Policy, learner: LearningAttacker | null): Promise<Record<string, Policy>> {
+  if (learner) return sharedLearnerPolicies(learner, env, cfg.scenario.name);
+  const out: Record<string, Policy> = {};
+  for (const [i, id] of env.attackerIds.entries()) out[id] = i === 0 ? attacker : await createAttacker(cfg.attacker, { env, agent: id, seed: cfg.seed });
+  return out;
+}
+
 export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
   const env = new RangeEnv(cfg.scenario);
   const attackerId = env.attackerIds[0]!;
@@ -153,6 +166,8 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
       ...(cfg.attackerSource ? { source: cfg.attackerSource } : {}),
     }));
   const learner: LearningAttacker | null = isLearningAttacker(attacker) ? attacker : null;
+  // Every attacker of the scenario: one shared learner (parameter sharing), or a baseline instance each.
+  const attackers = await attackerPolicies(cfg, env, attacker, learner);
   if (learner && !cfg.attackerPolicy && (cfg.demoEpisodes ?? 0) > 0) {
     await pretrainFromDemonstrations(learner, cfg.scenario, { episodes: cfg.demoEpisodes!, seed: cfg.seed, demonstrators: ['noisy', 'stealthy'] });
   }
@@ -199,7 +214,7 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
       const rowsRng = root.split(`rows:${round}`);
       for (let i = 0; i < cfg.trainEpisodes; i++) {
         if (cfg.shouldStop?.()) break;
-        const ep = runEpisode(env, { ...defense.policies, [attackerId]: learner }, root.split(`train:${round}:${i}`).seed);
+        const ep = runEpisode(env, { ...defense.policies, ...attackers }, root.split(`train:${round}:${i}`).seed);
         envSteps += ep.steps;
         trained++;
         cfg.onEpisode?.({ round, phase: 'train', episode: i + 1, of: cfg.trainEpisodes, steps: ep.steps });
@@ -219,10 +234,10 @@ export async function coTrain(cfg: CoTrainConfig): Promise<CoTrainResult> {
     const evalDefense = await createDefense(cfg.defender, env, detector ? { detector } : {});
     const records: EpisodeRecord[] = [];
     for (let i = 0; i < cfg.evalEpisodes; i++) {
-      const ep = runEpisode(env, { ...evalDefense.policies, [attackerId]: attacker }, root.split(`eval:${round}:${i}`).seed);
+      const ep = runEpisode(env, { ...evalDefense.policies, ...attackers }, root.split(`eval:${round}:${i}`).seed);
       envSteps += ep.steps;
       cfg.onEpisode?.({ round, phase: 'eval', episode: i + 1, of: cfg.evalEpisodes, steps: ep.steps });
-      records.push(recordEpisode(env, ep, evalDefense.recorder, attackerId));
+      records.push(recordEpisode(env, ep, evalDefense.recorder, env.attackerIds));
     }
     evaluation = records.map((r) => r.metrics);
     if (learner) learner.mode = 'train';

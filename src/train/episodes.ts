@@ -10,17 +10,18 @@ import type { RangeEnv } from '../range/env.js';
 import { episodeMetrics, type DetectionRecorder, type EpisodeMetrics } from '../range/metrics.js';
 
 /**
- * How quietly `agent` attacked in one episode: its attack actions (waits and tempo switches aside), how
- * many were in the quiet tempo, how many were quiet in any way (quiet tempo, stealthy zone scan,
- * credential logon), and whether its first exploit came in the quiet tempo.
+ * How quietly `agent` (or the attackers `agent` lists, pooled) attacked in one episode: their attack
+ * actions (waits and tempo switches aside), how many were in the quiet tempo, how many were quiet in any
+ * way (quiet tempo, stealthy zone scan, credential logon), and whether the first exploit came in the quiet tempo.
  */
-export function quietShare(events: EpisodeResult['events'], agent: string): { tempo: number; quiet: number; total: number; quietOpening: boolean } {
+export function quietShare(events: EpisodeResult['events'], agent: string | readonly string[]): { tempo: number; quiet: number; total: number; quietOpening: boolean } {
+  const ids = new Set(typeof agent === 'string' ? [agent] : agent);
   let tempo = 0;
   let quiet = 0;
   let total = 0;
   let firstExploit: { start: number; quiet: boolean } | null = null;
   for (const e of events) {
-    if (e.type !== 'attack' || e.agent !== agent) continue;
+    if (e.type !== 'attack' || !ids.has(e.agent)) continue;
     total++;
     if (e.action === 'exploit' && (firstExploit === null || e.start < firstExploit.start)) firstExploit = { start: e.start, quiet: e.quiet === true };
     if (e.quiet) tempo++;
@@ -29,17 +30,19 @@ export function quietShare(events: EpisodeResult['events'], agent: string): { te
   return { tempo, quiet, total, quietOpening: firstExploit?.quiet ?? false };
 }
 
-/** One evaluation episode: the range's episode metrics, the attacker's return and how quietly it attacked. */
+/** One evaluation episode: the range's episode metrics, the attackers' return and how quietly they attacked. */
 export interface EpisodeRecord {
   metrics: EpisodeMetrics;
-  /** The attacker's undiscounted return. */
+  /** The attacker's undiscounted return (with several attackers: their mean). */
   reward: number;
   quiet: ReturnType<typeof quietShare>;
 }
 
-/** The record of an episode that just ended in `env` (call before the next reset). */
-export function recordEpisode(env: RangeEnv, ep: EpisodeResult, recorder: DetectionRecorder | null, attacker: string): EpisodeRecord {
-  return { metrics: episodeMetrics(env, ep, recorder), reward: ep.returns[attacker] ?? 0, quiet: quietShare(ep.events, attacker) };
+/** The record of an episode that just ended in `env` (call before the next reset), for one attacker id or several (pooled). */
+export function recordEpisode(env: RangeEnv, ep: EpisodeResult, recorder: DetectionRecorder | null, attacker: string | readonly string[]): EpisodeRecord {
+  const ids = typeof attacker === 'string' ? [attacker] : attacker;
+  const reward = ids.length ? ids.reduce((s, id) => s + (ep.returns[id] ?? 0), 0) / ids.length : 0;
+  return { metrics: episodeMetrics(env, ep, recorder), reward, quiet: quietShare(ep.events, ids) };
 }
 
 export interface EpisodeSummary {

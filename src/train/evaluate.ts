@@ -13,7 +13,9 @@ import { RangeEnv } from '../range/env.js';
 import { runEpisode, type Policy } from '../range/agent.js';
 import { loadScenario } from '../range/presets.js';
 import type { Scenario } from '../range/scenario.js';
-import { attackerRegistry, createAttacker, isLearningKind, loadLearningAttacker } from '../attackers/registry.js';
+import { attackerRegistry, createAttacker, isLearningKind } from '../attackers/registry.js';
+import type { LearningAttacker } from '../attackers/learner.js';
+import { loadTrainedAttackers } from './attacker-job.js';
 import { AGENT_MANIFEST } from '../attackers/formats.js';
 import { Detector, type DetectorKind } from '../detectors/detector.js';
 import { createDefense, defenseDetector, defenseRegistry } from '../defenders/registry.js';
@@ -75,16 +77,16 @@ export async function evaluateAttacker(o: EvaluateAttackerOptions): Promise<Atta
   const env = new RangeEnv(scenario);
   const agentId = env.attackerIds[0];
   if (agentId === undefined) throw new CyrangeError(`${typeof o.env === 'string' ? o.env : scenario.name}: the scenario has no attacker`);
-  let attacker: Policy;
+  // Every attacker id of the scenario gets its own instance (a frozen copy of the trained agent, or of the baseline kind).
+  let attackers: Record<string, Policy>;
   let kind: string;
   if (o.model !== undefined) {
-    const learner = await loadLearningAttacker(agentDir(o.model, src.model), { obsSize: env.observationSpace(agentId).shape[0]!, nActions: env.actionSpace(agentId).n });
-    learner.mode = 'eval';
-    attacker = learner;
-    kind = learner.kind;
+    attackers = await loadTrainedAttackers(agentDir(o.model, src.model), env);
+    kind = (attackers[agentId] as LearningAttacker).kind;
   } else {
     kind = o.attacker!;
-    attacker = await createAttacker(kind, { env, agent: agentId, seed: o.seed, source: src.attacker });
+    attackers = {};
+    for (const id of env.attackerIds) attackers[id] = await createAttacker(kind, { env, agent: id, seed: o.seed, source: src.attacker });
   }
   let detector: Detector | undefined;
   const detectorKind = defenseDetector(o.defender);
@@ -102,10 +104,10 @@ export async function evaluateAttacker(o: EvaluateAttackerOptions): Promise<Atta
   const defense = await createDefense(o.defender, env, detector ? { detector } : {});
   const perEpisode: EpisodeRecord[] = [];
   for (let i = 0; i < o.episodes; i++) {
-    const ep = runEpisode(env, { ...defense.policies, [agentId]: attacker }, (o.seed * 1009 + i) >>> 0);
-    perEpisode.push(recordEpisode(env, ep, defense.recorder, agentId));
+    const ep = runEpisode(env, { ...defense.policies, ...attackers }, (o.seed * 1009 + i) >>> 0);
+    perEpisode.push(recordEpisode(env, ep, defense.recorder, env.attackerIds));
   }
-  (attacker as { dispose?: () => void }).dispose?.();
+  for (const a of Object.values(attackers)) (a as { dispose?: () => void }).dispose?.();
   return {
     kind,
     model: o.model ?? null,

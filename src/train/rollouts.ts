@@ -25,6 +25,7 @@ import {
   isLearningAttacker, packTransitions, unpackTransitions, PACKED_FIELDS,
   type LearnerSpec, type LearningAttacker, type PackedTransitions, type Transition,
 } from '../attackers/learner.js';
+import { sharedLearnerPolicies } from '../attackers/shared-policy.js';
 import { Detector } from '../detectors/detector.js';
 import { createDefense, type DefenderKind } from '../defenders/registry.js';
 import { episodeRows } from './collect.js';
@@ -50,7 +51,7 @@ export interface EpisodeRollout extends PackedTransitions {
   index: number;
   seed: number;
   outcome: EpisodeOutcome;
-  /** The learner's undiscounted return. */
+  /** The learner's undiscounted return (with several attackers: their mean). */
   return: number;
   /** env.step calls (all agents' decision points). */
   steps: number;
@@ -102,11 +103,13 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
     }
   }
   const defense = await createDefense(task.defender, env, detector ? { detector } : {});
-  const agent = env.attackerIds[0]!;
   const actor = await actorFor(task.learner);
   actor.setWeights(task.weights);
   actor.setExplorationState(task.exploration);
   actor.mode = 'train';
+  // Every attacker id plays the shared learner; an agent's transitions arrive when its episode ends.
+  const attackers = sharedLearnerPolicies(actor, env, task.scenario.name);
+  const ids = env.attackerIds;
   let buf: Transition[] = [];
   actor.sink = (t) => buf.push(t);
   const episodes: EpisodeRollout[] = [];
@@ -115,8 +118,9 @@ export async function runDefendedRollouts(task: DefendedRolloutTask): Promise<De
   const w: number[] = [];
   for (const [index, seed] of task.episodes) {
     buf = [];
-    const res = runEpisode(env, { ...defense.policies, [agent]: actor }, seed);
-    episodes.push({ ...packTransitions(buf, task.learner.obsSize, task.learner.nActions), index, seed, outcome: res.outcome, return: res.returns[agent] ?? 0, steps: res.steps, duration: res.duration });
+    const res = runEpisode(env, { ...defense.policies, ...attackers }, seed);
+    const ret = ids.reduce((s, id) => s + (res.returns[id] ?? 0), 0) / Math.max(1, ids.length);
+    episodes.push({ ...packTransitions(buf, task.learner.obsSize, task.learner.nActions), index, seed, outcome: res.outcome, return: ret, steps: res.steps, duration: res.duration });
     const rows = episodeRows(env, new Rng(task.rowSeed).split(index), task.benignShare);
     for (const x of rows.X) X.push(x);
     for (const v of rows.y) y.push(v);
