@@ -11,7 +11,7 @@
 import { fmtN } from './claims.js';
 import { metricDef, type MetricDef } from './metric-table.js';
 import { paperSystem, REFERENCE, type PaperSystem } from './paper.js';
-import { attackerTitle, group, num } from './report-tables.js';
+import { attackerTitle, group, noValue, num } from './report-tables.js';
 import type { GroupResult, OverSeeds, Results } from './run-format.js';
 import type { Table } from './table.js';
 
@@ -21,13 +21,8 @@ const pct = (x: number | null): string => (x === null ? 'n/a' : `${Math.round(10
 export function shortSummary(g: GroupResult, def: MetricDef): string {
   if (g.cells.ok === 0) return g.cells.failed.length ? 'failed' : 'missing';
   const s = g.metrics[def.key]!;
-  if (s.mean !== null) return `${num(s.mean, def)}${s.ciLow !== null && s.ciHigh !== null ? ` [${num(s.ciLow, def)}, ${num(s.ciHigh, def)}]` : ''}`;
-  if (def.kind === 'censored' && def.key !== 'timeToObjective') {
-    // every incident has a time to detect; a latency needs a detection
-    if ((g.metrics.timeToDetect?.km?.n ?? 0) === 0) return 'no incident';
-    if (def.key === 'responseLatency') return 'none detected';
-  }
-  return 'n/a';
+  if (s.mean === null) return noValue(g, def);
+  return `${num(s.mean, def)}${s.ciLow !== null && s.ciHigh !== null ? ` [${num(s.ciLow, def)}, ${num(s.ciHigh, def)}]` : ''}`;
 }
 
 function paperValue<T>(defender: string, hosts: number, table: Readonly<Record<PaperSystem, Readonly<Record<number, T>>>>): T | null {

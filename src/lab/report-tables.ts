@@ -19,6 +19,18 @@ export const num = (x: number | null, def: MetricDef): string => (x === null ? '
 export const pct = (x: number | null): string => (x === null ? 'n/a' : `${Math.round(100 * x)} %`);
 
 /**
+ * Why a group that ran has no value of a metric: no incident at all (every incident has a time to detect),
+ * incidents but none detected (a latency needs a detection), else n/a (e.g. F1 with nothing to detect).
+ */
+export function noValue(g: GroupResult, def: MetricDef): string {
+  if (def.kind === 'censored' && def.key !== 'timeToObjective') {
+    if ((g.metrics.timeToDetect?.km?.n ?? 0) === 0) return 'no incident';
+    if (def.key === 'responseLatency') return 'none detected';
+  }
+  return 'n/a';
+}
+
+/**
  * One table cell: `mean [low, high] (n=seeds)`; censored times add the KM median and censored share of
  * the pooled observations; `failed` / `missing` when no cell of the group ran.
  */
@@ -26,8 +38,8 @@ export function formatSummary(g: GroupResult, key: string): string {
   const def = metricDef(key);
   const s = g.metrics[key]!;
   if (g.cells.ok === 0) return g.cells.failed.length ? 'failed' : 'missing';
-  let txt = s.mean === null ? 'n/a' : `${num(s.mean, def)}${s.ciLow !== null && s.ciHigh !== null ? ` [${num(s.ciLow, def)}, ${num(s.ciHigh, def)}]` : ''}`;
-  if (s.km) txt += `; median ${s.km.median === null ? 'n/a' : s.km.median.toFixed(def.digits)}, ${pct(s.km.censoredShare)} censored`;
+  let txt = s.mean === null ? noValue(g, def) : `${num(s.mean, def)}${s.ciLow !== null && s.ciHigh !== null ? ` [${num(s.ciLow, def)}, ${num(s.ciHigh, def)}]` : ''}`;
+  if (s.km && s.mean !== null) txt += `; median ${s.km.median === null ? 'n/a' : s.km.median.toFixed(def.digits)}, ${pct(s.km.censoredShare)} censored`;
   txt += ` (n=${s.n})`;
   const f = g.cells.failed.length;
   const m = g.cells.missing.length;
