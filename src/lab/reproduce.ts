@@ -106,9 +106,9 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
       ...(opts.flowDataDir ? { flowDataDir: opts.flowDataDir } : {}),
     });
     if (summary.interrupted) {
+      // what to type to continue is the caller's to say (the CLI prints it once, with its own flags)
       runs.push({ protocol, summary, results: null });
-      text.push(`interrupted; continue with: cyrange reproduce${quick ? ' --quick' : ''}${choice === 'unconfounded' ? '' : ` --protocol ${choice}`} --out ${out} --resume`);
-      return { runs, comparison: null, interrupted: true, text: `${text.join('\n')}\n` };
+      return { runs, comparison: null, interrupted: true, text: text.length ? `${text.join('\n')}\n` : '' };
     }
     const results = computeResults(dir);
     runs.push({ protocol, summary, results });
