@@ -27,7 +27,8 @@ describe('the two designs of `cyrange reproduce`', () => {
     expect(paper.spec.scenarios).toEqual(['paper-a', 'paper-b', 'paper-c']);
     // the same everything else; a per-size training setting names the paper's scenario of that size
     const size: Record<string, string> = { small: 'size-50', medium: 'size-120', large: 'size-200', 'paper-a': 'size-50', 'paper-b': 'size-120', 'paper-c': 'size-200' };
-    const rest = (s: typeof unc.spec): string => canonicalJson({ ...s, name: '', description: '', scenarios: [] }).replace(/"(small|medium|large|paper-[abc])"/g, (_m, n: string) => `"${size[n]}"`);
+    const profiles = (s: typeof unc.spec) => Object.fromEntries(Object.entries(s.profiles ?? {}).map(([k, p]) => [k, { ...p, description: '' }]));
+    const rest = (s: typeof unc.spec): string => canonicalJson({ ...s, name: '', description: '', scenarios: [], profiles: profiles(s) }).replace(/"(small|medium|large|paper-[abc])"/g, (_m, n: string) => `"${size[n]}"`);
     expect(rest(paper.spec)).toBe(rest(unc.spec));
     for (const loaded of [unc, paper])
       for (const profile of ['quick', 'full']) {
