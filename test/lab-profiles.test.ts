@@ -51,8 +51,8 @@ describe('the two designs of `cyrange reproduce`', () => {
     expect(help).toContain('The default is unconfounded because only there a change with size can be read as the size effect');
     expect(PROTOCOLS).toEqual(['unconfounded', 'paper']);
     // more worker threads than cores: a warning before anything runs (here the spec is missing, so nothing does)
-    const many = cli(['run', join(root, 'no-spec.json'), '--out', join(root, 'o'), '--workers', '64']);
-    expect(many.stderr).toMatch(/^cyrange: warning: --workers 64 is more than this machine's \d+ cores/);
+    const many = cli(['run', join(root, 'no-spec.json'), '--out', join(root, 'o'), '--workers', '256']);
+    expect(many.stderr).toMatch(/^cyrange: warning: --workers 256 is more than this machine's \d+ cores/);
     expect(many.stderr).toMatch(/no-spec\.json: cannot read the file/);
     const now = new Date(2026, 0, 2, 3, 4, 5);
     expect(defaultReproduceDir(true, false, root, now)).toBe(join(root, 'runs', 'reproduce-quick'));
