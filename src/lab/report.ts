@@ -29,12 +29,18 @@ export const HOW_TO_READ = [
   'Every value is first computed per cell (one seed): the mean over its evaluation episodes, or for a time to an event (response latency, time to detect, to contain, to objective) the Kaplan-Meier estimate over its incidents.',
   'A time is censored when the event had not happened when the episode ended (an attack never detected, a detection never answered): it is kept as "at least this long", never dropped, so a defence that never responds cannot look fast.',
   'For times, the value is the restricted mean: the mean time to the event, counting an unfinished wait up to the horizon (the longest time observed for that metric in the run). The median is the time by which half the incidents saw the event (n/a when more than half were still waiting); "censored" is the share that never saw it.',
-  'Tables show the mean over seeds with a 95 % BCa bootstrap interval over seeds (kept inside the metric\'s range, so never below zero for times) and n = seeds. Defences are compared paired over the same seeds.',
+  'Tables show the mean over seeds with a 95 % BCa bootstrap interval over seeds (kept inside the metric\'s range, so never below zero for times) and n = seeds with a value: for a latency, the seeds where the defence let an incident happen and detected it (a defence that stops every intrusion before a foothold has nothing to time). Defences are compared paired over the same seeds, which played the same evaluation episodes against the same frozen attackers.',
 ].join(' ');
 
 export function budgetText(b: CellBudget, res?: Pick<Results, 'training'>): string {
+  const range = (a: string): string => {
+    const eps = res!.training.filter((t) => t.attacker === a).map((t) => t.episodes);
+    const lo = Math.min(...eps);
+    const hi = Math.max(...eps);
+    return `${a} ${lo === hi ? lo : `${lo}-${hi}`}`;
+  };
   const training = res?.training.length
-    ? `; attackers trained ${[...new Set(res.training.map((t) => `${t.attacker} ${t.episodes}`))].join(', ')} episodes against ${[...new Set(res.training.map((t) => t.against))].join('/')}`
+    ? `; attackers trained once per scenario and seed, ${[...new Set(res.training.map((t) => t.attacker))].map(range).join(', ')} episodes against ${[...new Set(res.training.map((t) => t.against))].join('/')} (Table 5)`
     : '';
   return `eval episodes ${b.evalEpisodes} per cell, detector episodes ${b.detectorEpisodes}${b.rfTrees !== undefined ? `, RF trees ${b.rfTrees}` : ''}${b.aeEpochs !== undefined ? `, AE epochs ${b.aeEpochs}` : ''}${training}`;
 }
