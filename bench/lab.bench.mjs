@@ -1,6 +1,6 @@
-// Experiment runner throughput: cells per minute with 1 and 2 worker threads on the same small spec
-// (experiments/tiny.json, profile bench: 24 cells), their ratio (target >= 1.8 on 2 cores), and the wall
-// time of `cyrange reproduce --quick`. Imports the built JS: run `npm run build` first.
+// Experiment runner throughput: cells per minute (their training and detector jobs included) with 1 and 2
+// worker threads on the same small spec (experiments/tiny.json, profile bench: 8 jobs, 48 cells), their
+// ratio (target >= 1.8 on 2 cores), and the wall time of `cyrange reproduce --quick`. Imports the built JS: run `npm run build` first.
 // Set LAB_BENCH_SKIP_REPRODUCE=1 to skip the reproduce figure (it takes a minute or two).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -5,8 +5,9 @@
 //
 // It registers `pg-small`: the policy-gradient learner with a smaller network (32-16 hidden units for the
 // policy and the value net instead of 128-64-32) and an update every 2 episodes instead of 4, a cheaper
-// learner for small networks and short budgets. Because the entry says `learning: true`, the kind trains in
-// co-training rounds, is warm-started from demonstrations, saved and evaluated frozen like `dqn` and `pg`.
+// learner for small networks and short budgets. Because the entry says `learning: true`, an experiment trains
+// it once per scenario and seed (the spec's `training` block), saves it and evaluates it frozen against every
+// defence like `dqn` and `pg`; `cyrange train` co-trains it.
 //
 // `cyrange` here is the package itself (Node resolves a package's own name through its "exports" from any
 // file inside it); a plugin living in another project imports 'cyrange' the same way once it is installed.

@@ -80,19 +80,23 @@ export { trainAttackerJob, readAttackerJob, loadTrainedAttackers, attackerJobSpe
 export { evaluateAttacker, type EvaluateAttackerOptions, type AttackerEvaluation } from './train/evaluate.js';
 export { summariseEpisodes, quietShare, type EpisodeRecord as EvaluationEpisode, type EpisodeSummary } from './train/episodes.js';
 export { readScalars, scalarFileSink, SCALARS_FILE, type Scalar, type ScalarSink } from './train/scalars.js';
-export { runCell, type CellSpec, type CellResult, type CellBudget } from './lab/cell.js';
+export { runCell, evalEpisodeSeed, type CellSpec, type CellResult, type CellBudget, type CellTraining } from './lab/cell.js';
 
 // Experiments: everything `cyrange run`, `cyrange report` and `cyrange reproduce` do.
-export { loadExperimentSpec, parseExperimentSpec, prepareExperimentSpec, experimentSchema, type ExperimentSpec, type LoadedSpec, type SpecOptions } from './lab/spec.js';
+export { loadExperimentSpec, parseExperimentSpec, prepareExperimentSpec, experimentSchema, planOf, trainingFor, type ExperimentSpec, type ExperimentPlan, type TrainingSpec, type AttackerTraining, type LoadedSpec, type SpecOptions } from './lab/spec.js';
+export { expandJobs, sharedDatasetsDir, flowDataFiles, type Job, type AttackerJob, type DetectorJob, type FlowJob } from './lab/jobs.js';
+export { runJob } from './lab/job-run.js';
+export { sanityChecks, SANITY } from './lab/sanity.js';
+export { compareProtocols, PROTOCOLS, PROTOCOL_SPECS, type Protocol, type ProtocolComparison } from './lab/protocols.js';
 export { runExperiment, progressPrinter, type RunOptions, type RunSummary, type ProgressEvent } from './lab/runner.js';
 export { writeReport, type ReportOutcome } from './lab/report.js';
 export { computeResults } from './lab/results.js';
 export { evaluateClaims, CLAIMS } from './lab/claims.js';
 export { METRICS, type MetricDef, type EpisodeRecord } from './lab/metric-table.js';
 export { writeTrainReport } from './lab/train-report.js';
-export { reproduce, reproduceText, type ReproduceOptions } from './lab/reproduce.js';
+export { reproduce, reproduceText, sanityLines, type ReproduceOptions, type ReproduceResult, type ReproduceRun, type ProtocolChoice } from './lab/reproduce.js';
 export { REFERENCE } from './lab/paper.js';
-export { manifestSchema, cellRecordSchema, resultsSchema, readCellsFile, readManifest, type RunManifest, type CellRecord, type Results } from './lab/run-format.js';
+export { manifestSchema, cellRecordSchema, resultsSchema, readCellsFile, readManifest, type RunManifest, type CellRecord, type Results, type Sanity, type TrainingSummary } from './lab/run-format.js';
 
 // Neural-network runtime.
 export { initTf, tfBackendName } from './nn/runtime.js';

@@ -4,13 +4,13 @@
  */
 import { metricDef } from '../src/lab/metric-table.js';
 import { describe, it, expect, afterAll } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateClaims, type ClaimInput } from '../src/lab/claims.js';
 import { computeResults } from '../src/lab/results.js';
-import { resultsSchema, type RunManifest } from '../src/lab/run-format.js';
-import { specSha256 } from '../src/lab/spec.js';
+import { resultsSchema } from '../src/lab/run-format.js';
+import { episode, handmadeRun, type HandmadeCell } from './handmade-run.js';
 import { pairedTTest } from '../src/shared/paired-tests.js';
 import { holmAdjust } from '../src/shared/stats.js';
 import { kaplanMeier, restrictedMean } from '../src/shared/kaplan-meier.js';
@@ -131,51 +131,16 @@ describe('claim verdicts on hand-made result sets', () => {
 const root = mkdtempSync(join(tmpdir(), 'cyrange-claims-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const scores = { rows: 10, tp: 1, fp: 1, fn: 1, tn: 7, precision: 0.5, recall: 0.5, f1: 0.5, fpr: 0.125 };
-
 /** An episode with one incident from t = 0: detected at `det` (or never), responded at det + lat (or never), in an episode of `duration` s. */
-function episode(seed: number, duration: number, det: number | null, lat: number | null) {
-  const contain = det !== null && lat !== null ? det + lat : null;
-  const incident = {
-    agent: 'attacker_0', host: 1, start: 0, end: duration, gained: 0, reentry: false, regained: false,
-    timeToDetect: det === null ? { time: duration, event: false } : { time: det, event: true },
-    responseLatency: det === null ? null : lat === null ? { time: duration - det, event: false } : { time: lat, event: true },
-    timeToContain: contain === null ? { time: duration, event: false } : { time: contain, event: true },
-    timeToEradicate: { time: duration, event: false },
-  };
-  return {
-    seed, outcome: 'timeout', duration, steps: 100, defenderReturn: -1, returnParts: { damage: 1, exfiltration: 0, business: 0 }, healthyHostCost: 0,
-    attackerSuccess: 0, timeToObjective: null, firstMaliciousAction: 0, compromiseRate: 0.1, chainLength: 1, reentries: 0, attackPhases: 2, incidents: [incident],
-    healthyResponses: 0, detection: det === null ? { ...scores, tp: 0, f1: 0 } : scores,
-  };
-}
-
-function runDir(name: string, cells: { defender: string; seed: number; eps: ReturnType<typeof episode>[] }[]): string {
-  const dir = join(root, name);
-  const spec = { name, scenarios: ['small'], attackers: ['scripted'], defenders: [...new Set(cells.map((c) => c.defender))], seeds: [...new Set(cells.map((c) => c.seed))], budget: { rounds: 0, trainEpisodes: 0, evalEpisodes: 2, detectorEpisodes: 1 } };
-  const budget = spec.budget;
-  const manifest: RunManifest = {
-    format: 1, tool: 'cyrange', experiment: name, specSource: 'x.json', specSha256: specSha256(spec), spec, plugins: [], profile: null,
-    plan: { scenarios: ['small'], attackers: ['scripted'], defenders: spec.defenders, seeds: spec.seeds, budget },
-    scenarios: [{ name: 'small', hosts: 50, source: 'small' }], seeds: spec.seeds, packageVersions: {}, tfBackend: null, gitCommit: null,
-    machine: { cpu: 'x', cores: 1, totalMemoryBytes: 1, platform: 'linux', arch: 'x64' }, node: '20', startedAt: 't', endedAt: 't', sessions: [], cells: { total: cells.length, done: cells.length, failed: 0 },
-  };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-  const lines = cells.map((c) => {
-    const id = `small|scripted|${c.defender}|s${c.seed}`;
-    return JSON.stringify({ status: 'ok', id, spec: { id, scenario: 'small', attacker: 'scripted', defender: c.defender, seed: c.seed, budget }, hosts: 50, metrics: c.eps, rounds: [], wallSeconds: 1, envSteps: 1, tfBackend: null });
-  });
-  writeFileSync(join(dir, 'cells.jsonl'), `${lines.join('\n')}\n`);
-  return dir;
-}
+const ep = (seed: number, duration: number, det: number | null, lat: number | null) => episode(seed, { duration, incidents: [{ det, lat }] });
+const runDir = (name: string, cells: HandmadeCell[]): string => handmadeRun(root, name, cells);
 
 describe('seed-unit aggregation of a run directory', () => {
   it('keeps censored latencies (a defence that never responds is slow, not absent), pairs over seeds, carries n everywhere', () => {
     // 'slow' detects at 10 s and never responds in 60 s episodes: censored at 50 s. 'fast' responds after 2-3 s.
     const cells = [1, 2, 3].flatMap((seed) => [
-      { defender: 'fast', seed, eps: [episode(seed, 60, 10, 2 + seed / 10), episode(seed, 60, 10, 3)] },
-      { defender: 'slow', seed, eps: [episode(seed, 60, 10, null), episode(seed, 60, null, null)] },
+      { defender: 'fast', seed, eps: [ep(seed, 60, 10, 2 + seed / 10), ep(seed, 60, 10, 3)] },
+      { defender: 'slow', seed, eps: [ep(seed, 60, 10, null), ep(seed, 60, null, null)] },
     ]);
     const res = resultsSchema.parse(computeResults(runDir('censor', cells)));
     const lat = res.metrics.find((m) => m.key === 'responseLatency')!;

@@ -6,7 +6,10 @@ import {
   latencyBySizeSvg,
   f1BySizeSvg,
   coTrainingCurvesSvg,
+  learningCurvesSvg,
+  trainingCurvesSvg,
   renderVegaLiteSvg,
+  type LearningCurvePoint,
   type LatencyPoint,
   type F1Point,
   type CurvePoint,
@@ -99,6 +102,27 @@ describe('charts', () => {
     const svg = await coTrainingCurvesSvg(curvePoints(4));
     expectSvg(svg);
     for (const s of ['attacker', 'defender', 'reward', 'latency', 'Co-training round']) expect(svg).toContain(s);
+  });
+
+  it('frozen learning curves: a panel per metric and attacker, a line per scenario, deterministic whatever the row order', async () => {
+    const pts: LearningCurvePoint[] = ['dqn', 'pg'].flatMap((panel) =>
+      ['50 (small)', '120 (medium)'].flatMap((series) =>
+        [50, 100, 150].flatMap((episodes) => [
+          { panel, series, metric: 'success rate', episodes, mean: episodes / 150, lo: episodes / 200, hi: 1 },
+          { panel, series, metric: 'mean attacker reward', episodes, mean: episodes * 10, lo: NaN, hi: NaN },
+        ]),
+      ),
+    );
+    const svg = await learningCurvesSvg(pts, { title: 'Frozen curves' });
+    expect(svg).toMatch(/^<svg/);
+    for (const t of ['Training episodes', 'success rate', 'mean attacker reward', 'dqn', 'pg', '120 (medium)', 'Frozen curves']) expect(svg, t).toContain(t);
+    expect(await learningCurvesSvg([...pts].reverse(), { title: 'Frozen curves' })).toBe(svg);
+  });
+
+  it('training scalars with a series per scenario', async () => {
+    const pts = [1, 2, 3].flatMap((step) => ['small', 'large'].map((series) => ({ name: 'loss', step, value: step * (series === 'small' ? 1 : 2), series })));
+    const svg = await trainingCurvesSvg(pts, { seriesTitle: 'Scenario' });
+    for (const t of ['loss', 'Scenario', 'small', 'large']) expect(svg, t).toContain(t);
   });
 
   it('is deterministic and independent of input row order', async () => {

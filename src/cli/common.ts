@@ -1,6 +1,7 @@
 /** Shared CLI plumbing: one-line errors, flag parsing, safe writes. */
 import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { CyrangeError, isCyrangeError } from '../shared/errors.js';
 
@@ -61,4 +62,10 @@ export function writeFileSafe(path: string, content: string, force: boolean): vo
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, content);
   renameSync(tmp, path);
+}
+
+/** More worker threads than cores only queue up (a run on 2 cores with 99 workers was 6x slower). */
+export function warnWorkers(workers: number): void {
+  const cores = availableParallelism();
+  if (workers > cores) process.stderr.write(`cyrange: warning: --workers ${workers} is more than this machine's ${cores} cores; the extra threads wait for a core and slow the run down\n`);
 }

@@ -1,15 +1,23 @@
 /** `cyrange run | report | reproduce`: experiment grids on worker threads, reports, the paper's table. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadExperimentSpec } from '../lab/spec.js';
 import { progressPrinter, runExperiment, type RunSummary } from '../lab/runner.js';
 import { writeReport } from '../lab/report.js';
-import { reproduce } from '../lab/reproduce.js';
+import { reproduce, type ProtocolChoice } from '../lab/reproduce.js';
+import { PROTOCOL_HELP, PROTOCOL_SPECS, PROTOCOLS } from '../lab/protocols.js';
 import { resolvePlugins } from '../shared/plugins.js';
-import { guard, intFlag } from './common.js';
+import { guard, intFlag, warnWorkers } from './common.js';
 
 interface RunOpts { out: string; profile?: string; workers?: number; resume?: boolean; force?: boolean; plugin: string[] }
-interface ReproduceOpts { quick?: boolean; out?: string; workers?: number; resume?: boolean; plugin: string[] }
+interface ReproduceOpts { quick?: boolean; protocol: ProtocolChoice; out?: string; workers?: number; resume?: boolean; plugin: string[] }
+
+const CHOICES: readonly string[] = [...PROTOCOLS, 'both'];
+function protocolFlag(v: string): ProtocolChoice {
+  if (!CHOICES.includes(v)) throw new InvalidArgumentError(`--protocol must be one of ${CHOICES.join(', ')}, got "${v}"`);
+  return v as ProtocolChoice;
+}
 
 const PLUGIN_HELP = 'ES module that registers attacker or defence kinds when imported (repeatable; worker threads import it too)';
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -50,10 +58,11 @@ export function registerLab(program: Command): void {
     .option('--profile <name>', 'named profile of the spec (e.g. quick, full)')
     .option('--workers <n>', 'worker threads (default: one per core)', intFlag('--workers', 1, 256))
     .option('--resume', 'continue an interrupted run of the same spec in --out')
-    .option('--force', 'write into a non-empty --out (replaces only cyrange\'s own files)')
+    .option('--force', 'start over in --out when it holds a cyrange run (a directory without a cyrange run manifest is never touched)')
     .option('--plugin <module>', PLUGIN_HELP, collect, [])
     .action(
       guard(async (specFile: string, o: RunOpts) => {
+        warnWorkers(o.workers ?? availableParallelism());
         const loaded = await loadExperimentSpec(specFile, { plugins: flagPlugins(o.plugin) });
         const { signal, dispose } = interruptSignal();
         try {
@@ -66,7 +75,7 @@ export function registerLab(program: Command): void {
             onProgress: progressPrinter(process.stderr),
             signal,
           });
-          if (!summary.interrupted) process.stdout.write(`wrote ${join(summary.dir, 'report.html')}, table.md, table.csv, results.json, *.svg (${summary.done}/${summary.total} cells, ${summary.failed} failed)\n`);
+          if (!summary.interrupted) process.stdout.write(`wrote ${join(summary.dir, 'report.html')}, table.md, table.csv, results.json, *.svg (${summary.done}/${summary.total} cells, ${summary.failed} failed; jobs: ${summary.jobs.ran} run, ${summary.jobs.reused} reused, ${summary.jobs.failed} failed)\n`);
           finish(summary, `cyrange run ${specFile} --out ${o.out}${o.profile ? ` --profile ${o.profile}` : ''}${pluginFlags(o.plugin)} --resume`);
         } finally {
           dispose();
@@ -89,18 +98,29 @@ export function registerLab(program: Command): void {
 
   program
     .command('reproduce')
-    .description('reproduce the reference paper\'s response-time table (experiments/response-times.json) and check its claims')
-    .option('--quick', 'the quick profile (2 seeds, small budgets; about a minute or two on 2 cores)')
-    .option('--out <dir>', 'run directory (default runs/reproduce-quick or runs/reproduce-full)')
+    .description(
+      "reproduce the reference paper's tables (Tables 5, 6, 9, 10, 11) and check its claims: learning attackers trained once per scenario, kind and seed, " +
+        'then evaluated frozen against every defence on the same episodes; oracle, flag-all and no defence as sanity rows',
+    )
+    .option('--quick', 'the quick profile (2 seeds, small budgets, at most about 90 s on 2 cores): checks the pipeline; too small for verdicts')
+    .option(
+      '--protocol <design>',
+      `unconfounded (default; ${PROTOCOL_SPECS.unconfounded}: ${PROTOCOL_HELP.unconfounded}), paper (${PROTOCOL_SPECS.paper}: ${PROTOCOL_HELP.paper}), or both (each in a subdirectory of --out, then whether latency rises with size under one design and not the other). The default is unconfounded because only there a change with size can be read as the size effect`,
+      protocolFlag,
+      'unconfounded',
+    )
+    .option('--out <dir>', 'run directory (default runs/reproduce-quick, runs/reproduce-full, runs/reproduce-paper-..., runs/reproduce-both-...)')
     .option('--workers <n>', 'worker threads (default: one per core)', intFlag('--workers', 1, 256))
-    .option('--resume', 'continue an interrupted reproduction in --out (or the default directory)')
+    .option('--resume', 'continue an interrupted reproduction in --out (or the default directory); finished training jobs and cells are reused')
     .option('--plugin <module>', PLUGIN_HELP, collect, [])
     .action(
       guard(async (o: ReproduceOpts) => {
+        warnWorkers(o.workers ?? availableParallelism());
         const { signal, dispose } = interruptSignal();
         try {
           const r = await reproduce({
             quick: o.quick ?? false,
+            protocol: o.protocol,
             ...(o.out ? { out: o.out } : {}),
             ...(o.workers !== undefined ? { workers: o.workers } : {}),
             resume: o.resume ?? false,
@@ -109,7 +129,9 @@ export function registerLab(program: Command): void {
             signal,
           });
           process.stdout.write(r.text);
-          finish(r.summary, `cyrange reproduce${o.quick ? ' --quick' : ''} --out ${r.summary.dir}${pluginFlags(o.plugin)} --resume`);
+          const last = r.runs[r.runs.length - 1]!;
+          const dir = o.protocol === 'both' ? join(last.summary.dir, '..') : last.summary.dir;
+          finish(r.runs.some((x) => x.summary.failed > 0) ? { ...last.summary, failed: 1 } : last.summary, `cyrange reproduce${o.quick ? ' --quick' : ''}${o.protocol === 'unconfounded' ? '' : ` --protocol ${o.protocol}`} --out ${dir}${pluginFlags(o.plugin)} --resume`);
         } finally {
           dispose();
         }

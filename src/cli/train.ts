@@ -2,14 +2,13 @@
  * `cyrange train`: co-training with a checkpoint after every round, exact --resume, Ctrl-C safe. A thin
  * layer over `train` (src/train/run.ts), which documents the run directory.
  */
-import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolvePlugins } from '../shared/plugins.js';
 import { attackerKinds } from '../attackers/registry.js';
 import { defenseKinds } from '../defenders/registry.js';
 import type { RoundRecord } from '../train/cotrain.js';
 import type { TrainOptions } from '../train/run.js';
-import { guard, intFlag } from './common.js';
+import { guard, intFlag, warnWorkers } from './common.js';
 import { collectPlugin, fmt, kindsHelp, registerAttackers } from './attackers.js';
 
 /** Commander's options: the train() settings, with --plugin as given. */
@@ -25,12 +24,6 @@ function hyperparametersFlag(v: string): Record<string, unknown> {
   }
   if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new InvalidArgumentError('--hyperparameters: expected a JSON object such as \'{"learningRate":5e-4}\'');
   return x as Record<string, unknown>;
-}
-
-/** More worker threads than cores only queue up (a run on 2 cores with 99 workers was 6x slower). */
-export function warnWorkers(workers: number): void {
-  const cores = availableParallelism();
-  if (workers > cores) process.stderr.write(`cyrange: warning: --workers ${workers} is more than this machine's ${cores} cores; the extra threads wait for a core and slow the run down\n`);
 }
 
 function roundLine(rec: RoundRecord, rounds: number): string {

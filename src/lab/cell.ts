@@ -1,37 +1,33 @@
 /**
- * One grid cell of an experiment: a scenario, an attacker kind, a defender kind and a seed, run with a
- * training budget (co-training rounds for learning attackers, telemetry episodes for ML detectors) and
- * evaluated frozen on fresh seeds. Returns per-episode metrics (defined in src/range/metrics.ts).
+ * One grid cell of an experiment: a scenario, an attacker kind, a defender kind and a seed, evaluated
+ * frozen for `evalEpisodes` episodes. Nothing trains here: a learning attacker is the agent its training
+ * job saved (jobs.ts; one frozen instance per attacker of the scenario), a baseline kind plays every
+ * attacker of the scenario, and an ML defence loads the detector its detector job saved.
+ *
+ * The episode seeds depend on the scenario, the seed and the episode number only, so every defence (and
+ * both learning kinds) of a seed plays the same evaluation episodes: defences are compared paired.
+ * Returns per-episode metrics (defined in src/range/metrics.ts) and the training summary of its job.
  * Runs in whatever thread calls it (the runner calls it on piscina workers).
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Rng } from '../shared/prng.js';
+import { CyrangeError } from '../shared/errors.js';
 import { loadScenario } from '../range/presets.js';
-import { createAttacker, isLearningKind, loadLearningAttacker, type AttackerKind } from '../attackers/registry.js';
-import { pretrainFromDemonstrations } from '../attackers/imitation.js';
-import type { LearningAttacker } from '../attackers/learner.js';
 import { RangeEnv } from '../range/env.js';
-import { Detector, type DetectorKind } from '../detectors/detector.js';
-import { collectTelemetry } from '../train/collect.js';
-import type { EpisodeMetrics } from '../range/metrics.js';
-import { defenseDetector, type DefenderKind } from '../defenders/registry.js';
-import { coTrain, type RoundRecord } from '../train/cotrain.js';
+import { runEpisode, type Policy } from '../range/agent.js';
+import { episodeMetrics, type EpisodeMetrics } from '../range/metrics.js';
+import { createAttacker, type AttackerKind } from '../attackers/registry.js';
+import { Detector } from '../detectors/detector.js';
+import { createDefense, type DefenderKind } from '../defenders/registry.js';
+import { loadTrainedAttackers, type CurvePoint } from '../train/attacker-job.js';
 import { currentTfRuntime } from '../nn/runtime.js';
+import { readAttackerJob } from '../train/attacker-job.js';
 
 export interface CellBudget {
-  /** Co-training rounds for learning attackers (0 = evaluate the untrained policy). */
-  rounds: number;
-  /** Attacker training episodes per round. */
-  trainEpisodes: number;
   /** Frozen evaluation episodes (per cell). */
   evalEpisodes: number;
   /** Scripted-attacker episodes of telemetry for ML detectors. */
   detectorEpisodes: number;
-  /**
-   * Behaviour-cloning warm start of learning attackers from scripted episodes (default 6; 0 = none).
-   * Shared, like detectors, by the cells with the same scenario, attacker kind and seed.
-   */
-  demoEpisodes?: number;
   /** Random-forest trees and autoencoder epochs (smaller in quick profiles). */
   rfTrees?: number;
   aeEpochs?: number;
@@ -39,11 +35,27 @@ export interface CellBudget {
 
 export interface CellSpec {
   id: string;
+  /** Scenario as loadScenario takes it, and its name in the plan (episode seeds derive from the name). */
   scenario: string;
+  scenarioName: string;
   attacker: AttackerKind;
   defender: DefenderKind;
   seed: number;
   budget: CellBudget;
+  /** Keys of the jobs the cell loads (jobs/attackers/KEY, jobs/detectors/KEY), null when it needs none. */
+  attackerJob: string | null;
+  detectorJob: string | null;
+}
+
+/** What a learning cell's attacker went through before evaluation (from its job's job.json). */
+export interface CellTraining {
+  job: string;
+  episodes: number;
+  envSteps: number;
+  gradientSteps: number;
+  wallSeconds: number;
+  against: string;
+  curve: CurvePoint[];
 }
 
 export interface CellResult {
@@ -51,98 +63,63 @@ export interface CellResult {
   spec: CellSpec;
   hosts: number;
   metrics: EpisodeMetrics[];
-  rounds: RoundRecord[];
+  /** Null for baseline attacker kinds. */
+  training: CellTraining | null;
   wallSeconds: number;
   envSteps: number;
   tfBackend: string | null;
 }
 
-/**
- * Detectors are shared by every cell with the same scenario, kind, seed and budget: the first cell to
- * need one trains and saves it under `cacheDir`, later ones load it.
- */
-async function detectorFor(spec: CellSpec, kind: DetectorKind, hostsScenario: ReturnType<typeof loadScenario>, cacheDir: string | undefined): Promise<Detector> {
-  const b = spec.budget;
-  const key = `${spec.scenario.replace(/[^A-Za-z0-9_.-]/g, '_')}-${kind}-s${spec.seed}-e${b.detectorEpisodes}-t${b.rfTrees ?? 50}-a${b.aeEpochs ?? 15}`;
-  const dir = cacheDir ? join(cacheDir, key) : null;
-  if (dir && existsSync(join(dir, 'manifest.json'))) return (await Detector.load(dir)).detector;
-  const data = collectTelemetry(hostsScenario, { episodes: b.detectorEpisodes, seed: spec.seed });
-  const { detector, validation, trainRows } = await Detector.train(kind, data, {
-    seed: spec.seed,
-    rf: { nTrees: b.rfTrees ?? 50, workers: 1 },
-    ae: { epochs: b.aeEpochs ?? 15 },
-  });
-  if (dir) {
-    try {
-      await detector.save(dir, { seed: spec.seed, training: { source: 'env', scenario: spec.scenario, episodes: b.detectorEpisodes, rows: data.nRows, trainRows }, validation });
-    } catch {
-      // Another worker saved the same detector first; ours is identical (same seed and data).
-    }
-  }
-  return detector;
+/** Seed of evaluation episode `i` of a (scenario, seed): the same for every attacker kind and defence. */
+export function evalEpisodeSeed(scenarioName: string, seed: number, i: number): number {
+  return new Rng(seed).split(`evaluation|${scenarioName}`).split(i).seed;
 }
 
-/** A learning attacker warm-started from demonstrations, cached under `cacheDir` (null for baseline kinds). */
-async function warmAttacker(spec: CellSpec, scenario: ReturnType<typeof loadScenario>, cacheDir: string | undefined): Promise<LearningAttacker | null> {
-  if (!isLearningKind(spec.attacker)) return null;
-  const demos = spec.budget.demoEpisodes ?? 6;
-  if (demos <= 0) return null;
-  const key = `${spec.scenario.replace(/[^A-Za-z0-9_.-]/g, '_')}-${spec.attacker}-s${spec.seed}-d${demos}-ns`;
-  const dir = cacheDir ? join(cacheDir, key) : null;
-  const env = new RangeEnv(scenario);
-  const sizes = { obsSize: env.observationSpace(env.attackerIds[0]!).shape[0]!, nActions: env.actionSpace(env.attackerIds[0]!).n };
-  if (dir && existsSync(join(dir, 'agent.json'))) {
-    try {
-      return await loadLearningAttacker(dir, sizes);
-    } catch {
-      // A half-written cache entry from a concurrent cell: fall through and train our own.
-    }
-  }
-  const learner = (await createAttacker(spec.attacker, { env, seed: spec.seed })) as LearningAttacker;
-  await pretrainFromDemonstrations(learner, scenario, { episodes: demos, seed: spec.seed, demonstrators: ['noisy', 'stealthy'] });
-  if (dir) {
-    const tmp = `${dir}.tmp-${process.pid}-${Math.floor(performance.now())}`;
-    try {
-      await learner.save(tmp);
-      renameSync(tmp, dir);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  return learner;
+/** Where a cell finds its jobs' outputs: the attacker job's directory (job.json, agent/) and the detector's model directory. */
+export interface CellJobDirs {
+  attackerJob: string | null;
+  detector: string | null;
 }
 
-export async function runCell(spec: CellSpec, opts: { detectorCacheDir?: string; attackerCacheDir?: string } = {}): Promise<CellResult> {
+export async function runCell(spec: CellSpec, dirs: CellJobDirs): Promise<CellResult> {
   const t0 = performance.now();
   const scenario = loadScenario(spec.scenario);
-  const detectorKind = defenseDetector(spec.defender);
-  const detector = detectorKind !== null ? await detectorFor(spec, detectorKind as DetectorKind, scenario, opts.detectorCacheDir) : undefined;
-  const warm = await warmAttacker(spec, scenario, opts.attackerCacheDir ?? (opts.detectorCacheDir ? join(opts.detectorCacheDir, '..', 'attackers') : undefined));
-  const b = spec.budget;
-  const r = await coTrain({
-    scenario,
-    attacker: spec.attacker,
-    defender: spec.defender,
-    rounds: b.rounds,
-    trainEpisodes: b.trainEpisodes,
-    evalEpisodes: b.evalEpisodes,
-    detectorEpisodes: b.detectorEpisodes,
-    seed: spec.seed,
-    ...(detector ? { detector } : {}),
-    ...(warm ? { attackerPolicy: warm } : {}),
-    // Cells compare defences at a fixed detector; co-training of detectors is `cyrange train`'s job.
-    retrainDefenders: false,
-  });
-  const learner = r.attacker as { dispose?: () => void };
-  learner.dispose?.();
+  const env = new RangeEnv(scenario);
+  let attackers: Record<string, Policy>;
+  let training: CellTraining | null = null;
+  if (spec.attackerJob !== null) {
+    const dir = dirs.attackerJob;
+    if (dir === null) throw new Error(`${spec.id}: no directory given for its attacker job ${spec.attackerJob}`);
+    const job = readAttackerJob(dir);
+    if (!job) throw new CyrangeError(`${dir}: the attacker's training job has not finished (no job.json)`);
+    training = { job: spec.attackerJob, episodes: job.episodes, envSteps: job.envSteps, gradientSteps: job.gradientSteps, wallSeconds: job.wallSeconds, against: job.spec.against, curve: job.curve };
+    attackers = await loadTrainedAttackers(join(dir, 'agent'), env);
+  } else {
+    attackers = {};
+    for (const id of env.attackerIds) attackers[id] = await createAttacker(spec.attacker, { env, agent: id, seed: spec.seed });
+  }
+  if (spec.detectorJob !== null && dirs.detector === null) throw new Error(`${spec.id}: no directory given for its detector ${spec.detectorJob}`);
+  const detector = dirs.detector !== null ? (await Detector.load(dirs.detector)).detector : undefined;
+  const defense = await createDefense(spec.defender, env, detector ? { detector } : {});
+  const metrics: EpisodeMetrics[] = [];
+  let envSteps = 0;
+  try {
+    for (let i = 0; i < spec.budget.evalEpisodes; i++) {
+      const ep = runEpisode(env, { ...defense.policies, ...attackers }, evalEpisodeSeed(spec.scenarioName, spec.seed, i));
+      envSteps += ep.steps;
+      metrics.push(episodeMetrics(env, ep, defense.recorder));
+    }
+  } finally {
+    for (const a of Object.values(attackers)) (a as { dispose?: () => void }).dispose?.();
+  }
   return {
     id: spec.id,
     spec,
     hosts: scenario.hosts.length,
-    metrics: r.evaluation,
-    rounds: r.rounds,
+    metrics,
+    training,
     wallSeconds: (performance.now() - t0) / 1000,
-    envSteps: r.rounds.reduce((s, x) => s + x.envSteps, 0),
+    envSteps,
     tfBackend: currentTfRuntime()?.backend ?? null,
   };
 }

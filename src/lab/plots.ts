@@ -237,16 +237,19 @@ export interface ScalarPoint {
   name: string;
   step: number;
   value: number;
+  /** Colour (e.g. the scenario); one line when absent. */
+  series?: string;
 }
 
 /**
  * Training curves (scalars.jsonl): one panel per scalar name, value over the learner's steps, panels
  * wrapped three to a row with independent y scales.
  */
-export async function trainingCurvesSvg(points: readonly ScalarPoint[], opts: ChartOptions = {}): Promise<string> {
+export async function trainingCurvesSvg(points: readonly ScalarPoint[], opts: ChartOptions & { seriesTitle?: string } = {}): Promise<string> {
+  const series = points.some((p) => p.series !== undefined);
   const values = [...points]
-    .map((p) => ({ name: p.name, step: p.step, value: finiteOrNull(p.value) }))
-    .sort((a, b) => cmpStr(a.name, b.name) || a.step - b.step);
+    .map((p) => ({ name: p.name, step: p.step, value: finiteOrNull(p.value), series: p.series ?? '' }))
+    .sort((a, b) => cmpStr(a.name, b.name) || cmpStr(a.series, b.series) || a.step - b.step);
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     ...(opts.title ? { title: opts.title } : {}),
@@ -261,9 +264,53 @@ export async function trainingCurvesSvg(points: readonly ScalarPoint[], opts: Ch
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'Step' },
         y: { field: 'value', type: 'quantitative', title: 'Value', scale: { zero: false } },
+        ...(series ? { color: { field: 'series', type: 'nominal', title: opts.seriesTitle ?? 'Series' } } : {}),
       },
     },
     resolve: { scale: { y: 'independent', x: 'independent' } },
+  };
+  return renderVegaLiteSvg(spec as TopLevelSpec);
+}
+
+export interface LearningCurvePoint {
+  /** Panel column (e.g. the attacker kind) and colour (e.g. the scenario). */
+  panel: string;
+  series: string;
+  /** Panel row: what is plotted (e.g. success rate, reward). */
+  metric: string;
+  episodes: number;
+  mean: number;
+  /** Interval bounds; non-finite values draw the point without a bar. */
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Frozen learning curves: mean over seeds against training episodes, with interval bars, one line per
+ * series, a panel per (metric, panel) with independent y scales.
+ */
+export async function learningCurvesSvg(points: readonly LearningCurvePoint[], opts: ChartOptions = {}): Promise<string> {
+  const values = [...points]
+    .map((p) => ({ panel: p.panel, series: p.series, metric: p.metric, episodes: p.episodes, mean: finiteOrNull(p.mean), lo: finiteOrNull(p.lo), hi: finiteOrNull(p.hi) }))
+    .sort((a, b) => cmpStr(a.metric, b.metric) || cmpStr(a.panel, b.panel) || cmpStr(a.series, b.series) || a.episodes - b.episodes);
+  const x = { field: 'episodes', type: 'quantitative', title: 'Training episodes' };
+  const color = { field: 'series', type: 'nominal', title: 'Scenario' };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    ...(opts.title ? { title: opts.title } : {}),
+    config: BASE_CONFIG,
+    data: { values },
+    facet: { row: { field: 'metric', type: 'nominal', title: null }, column: { field: 'panel', type: 'nominal', title: 'Attacker' } },
+    spec: {
+      width: opts.width ?? 280,
+      height: opts.height ?? 170,
+      encoding: { x },
+      layer: [
+        { mark: { type: 'line', point: true, strokeWidth: 1.5 }, encoding: { y: { field: 'mean', type: 'quantitative', title: 'Mean over seeds', scale: { zero: false } }, color } },
+        { mark: { type: 'rule', strokeWidth: 1 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
   };
   return renderVegaLiteSvg(spec as TopLevelSpec);
 }

@@ -3,8 +3,7 @@
  * rendered to markdown, CSV, HTML and the console by the caller.
  */
 import { fmtN, fmtP } from './claims.js';
-import { metricDef, METRICS, type MetricDef } from './metric-table.js';
-import { paperSystem, REFERENCE } from './paper.js';
+import { metricDef, type MetricDef } from './metric-table.js';
 import type { GroupResult, Results } from './run-format.js';
 import type { Table } from './table.js';
 
@@ -16,8 +15,20 @@ export function metricTitle(def: MetricDef): string {
   return `${def.label} (${def.kind === 'censored' ? 's, simulated; restricted mean' : def.unit})`;
 }
 
-const num = (x: number | null, def: MetricDef): string => (x === null ? 'n/a' : (x * def.scale).toFixed(def.digits));
-const pct = (x: number | null): string => (x === null ? 'n/a' : `${Math.round(100 * x)} %`);
+export const num = (x: number | null, def: MetricDef): string => (x === null ? 'n/a' : (x * def.scale).toFixed(def.digits));
+export const pct = (x: number | null): string => (x === null ? 'n/a' : `${Math.round(100 * x)} %`);
+
+/**
+ * Why a group that ran has no value of a metric: no incident at all (every incident has a time to detect),
+ * incidents but none detected (a latency needs a detection), else n/a (e.g. F1 with nothing to detect).
+ */
+export function noValue(g: GroupResult, def: MetricDef): string {
+  if (def.kind === 'censored' && def.key !== 'timeToObjective') {
+    if ((g.metrics.timeToDetect?.km?.n ?? 0) === 0) return 'no incident';
+    if (def.key === 'responseLatency') return 'none detected';
+  }
+  return 'n/a';
+}
 
 /**
  * One table cell: `mean [low, high] (n=seeds)`; censored times add the KM median and censored share of
@@ -27,8 +38,8 @@ export function formatSummary(g: GroupResult, key: string): string {
   const def = metricDef(key);
   const s = g.metrics[key]!;
   if (g.cells.ok === 0) return g.cells.failed.length ? 'failed' : 'missing';
-  let txt = s.mean === null ? 'n/a' : `${num(s.mean, def)}${s.ciLow !== null && s.ciHigh !== null ? ` [${num(s.ciLow, def)}, ${num(s.ciHigh, def)}]` : ''}`;
-  if (s.km) txt += `; median ${s.km.median === null ? 'n/a' : s.km.median.toFixed(def.digits)}, ${pct(s.km.censoredShare)} censored`;
+  let txt = s.mean === null ? noValue(g, def) : `${num(s.mean, def)}${s.ciLow !== null && s.ciHigh !== null ? ` [${num(s.ciLow, def)}, ${num(s.ciHigh, def)}]` : ''}`;
+  if (s.km && s.mean !== null) txt += `; median ${s.km.median === null ? 'n/a' : s.km.median.toFixed(def.digits)}, ${pct(s.km.censoredShare)} censored`;
   txt += ` (n=${s.n})`;
   const f = g.cells.failed.length;
   const m = g.cells.missing.length;
@@ -36,7 +47,7 @@ export function formatSummary(g: GroupResult, key: string): string {
   return txt;
 }
 
-function group(res: Results, attacker: string, scenario: string, defender: string): GroupResult {
+export function group(res: Results, attacker: string, scenario: string, defender: string): GroupResult {
   return res.groups.find((x) => x.attacker === attacker && x.scenario === scenario && x.defender === defender)!;
 }
 
@@ -79,38 +90,6 @@ export function trendTable(res: Results): Table {
     rows: res.trends.map((t) => [t.attacker, t.defender, t.bySize.map((b) => `${b.hosts}: ${fmtN(b.mean, 2)} (n=${b.n})`).join('; '), t.n, fmtN(t.rho, 2), fmtP(t.p), t.method, fmtP(t.pHolm), t.verdict]),
     note: "Spearman's rank correlation between hosts and the seeds' restricted mean latencies.",
   };
-}
-
-/** Metrics shown beside response latency in the paper-style table, when the run's metric table has them. */
-export const BESIDE_LATENCY = ['timeToDetect', 'defenderReturn'] as const;
-
-/**
- * Ours beside the paper, for one attacker: one row per size and defender, response latency with the
- * paper's figure for the system the defence stands for, the censored share, time to detect (and defender
- * return when measured), detection F1 with the paper's.
- */
-export function paperTable(res: Results, attacker: string): Table {
-  const beside = BESIDE_LATENCY.filter((k) => METRICS.some((m) => m.key === k)).map(metricDef);
-  const lat = metricDef('responseLatency');
-  const f1 = metricDef('f1');
-  const short = (g: GroupResult, def: MetricDef): string => {
-    const s = g.metrics[def.key]!;
-    if (g.cells.ok === 0) return g.cells.failed.length ? 'failed' : 'missing';
-    return s.mean === null ? 'n/a' : `${num(s.mean, def)}${s.ciLow !== null && s.ciHigh !== null ? ` [${num(s.ciLow, def)}, ${num(s.ciHigh, def)}]` : ''}`;
-  };
-  const rows = res.sizes.flatMap(({ scenario, hosts }) =>
-    res.defenders.map((d) => {
-      const g = group(res, attacker, scenario, d);
-      const sys = paperSystem(d);
-      const s = g.metrics[lat.key]!;
-      return [
-        hosts, d, short(g, lat), sys ? fmtN(REFERENCE.latency[sys][hosts] ?? null) : '-', s.km ? pct(s.km.censoredShare) : 'n/a',
-        ...beside.map((b) => short(g, b)), short(g, f1), sys ? fmtN(REFERENCE.detection[sys][hosts]?.f1 ?? null) : '-', g.metrics[lat.key]!.n,
-      ];
-    }),
-  );
-  const labels = ['Hosts', 'Defender', 'Response latency (s)', 'paper', 'censored', ...beside.map((b) => `${b.label} (${b.kind === 'censored' ? 's' : b.unit})`), 'Detection F1 (%)', 'paper F1', 'n (seeds)'];
-  return { title: `${attackerTitle(attacker)}: ours beside ${REFERENCE.citation}`, columns: labels.map((label, j) => ({ label, ...(j === 1 ? { align: 'left' as const } : {}) })), rows };
 }
 
 /** Long format for table.csv: one row per attacker, size, defender and metric, raw numbers with their n. */

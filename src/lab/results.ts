@@ -8,10 +8,14 @@
  *   censored times the Kaplan-Meier median and censored share of the group's pooled observations;
  * - the claims (claims.ts) compare defences paired over seeds, per attacker; nothing is pooled across
  *   attackers.
+ * - beside them: the training of the learning attackers (training-summary.ts), learning cells that took
+ *   no gradient step, the sanity rows (sanity.ts) and the detectors' validation on flow data (jobs.ts).
  * Every number carries its n. Failed and missing cells are counted and listed, never dropped silently.
- * results.json is a pure function of cells.jsonl and the plan (timing lives under its `timing` key only).
+ * results.json is a pure function of cells.jsonl, the job outputs and the plan (timing lives under its
+ * `timing` key only).
  * Metric definitions: src/range/metrics.ts.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CyrangeError } from '../shared/errors.js';
 import { hashString } from '../shared/prng.js';
@@ -21,6 +25,9 @@ import { kaplanMeier, restrictedMean, type CensoredTime } from '../shared/kaplan
 import { cellId } from './spec.js';
 import { evaluateClaims } from './claims.js';
 import { METRICS, type EpisodeRecord, type MetricDef } from './metric-table.js';
+import { sanityChecks } from './sanity.js';
+import { summariseTraining, untrainedCells } from './training-summary.js';
+import { JOB_LOG_FILE, jobLogSchema, readFlowValidation } from './jobs.js';
 import { CELLS_FILE, MANIFEST_FILE, readCellsFile, readManifest, type GroupResult, type OkCellRecord, type Results, type Summary, type Unit } from './run-format.js';
 
 /** Bootstrap resamples per interval (seeds are few, so this is cheap; more only smooths the bounds). */
@@ -130,14 +137,10 @@ export function computeResults(dir: string): Results {
         groups.push({ attacker, scenario, hosts, defender, cells, episodes: gUnits.reduce((s, u) => s + u.episodes, 0), metrics });
       }
 
-  const claims = evaluateClaims({
-    attackers: plan.attackers,
-    defenders: plan.defenders,
-    seeds: plan.seeds,
-    sizes,
-    value: (a, sc, d, s, m) => unitBy.get(unitKey(a, sc, d, s))?.values[m]?.value ?? null,
-    incomplete: failedCells.length + missingCells.length,
-  });
+  const value = (a: string, sc: string, d: string, s: number, m: string): number | null => unitBy.get(unitKey(a, sc, d, s))?.values[m]?.value ?? null;
+  const grid = { attackers: plan.attackers, defenders: plan.defenders, seeds: plan.seeds, sizes, value };
+  const claims = evaluateClaims({ ...grid, incomplete: failedCells.length + missingCells.length });
+  const okCells = ok.map((o) => o.r);
 
   const inf = (x: number): number | null => (Number.isFinite(x) ? x : null);
   return {
@@ -155,6 +158,27 @@ export function computeResults(dir: string): Results {
     ...claims,
     failedCells,
     missingCells,
-    timing: { cellWallSeconds: wall, envSteps: steps, stepsPerSecond: wall > 0 ? steps / wall : null },
+    training: summariseTraining(dir, okCells, sizes, plan.attackers),
+    untrainedCells: untrainedCells(okCells),
+    sanity: sanityChecks(grid),
+    flowValidation: readFlowValidation(dir, manifest),
+    timing: { cellWallSeconds: wall, envSteps: steps, stepsPerSecond: wall > 0 ? steps / wall : null, jobWallSeconds: jobWall(dir) },
   };
+}
+
+/** Wall seconds of the jobs run (not reused) in the run's sessions, from jobs.jsonl. */
+function jobWall(dir: string): number {
+  const f = join(dir, JOB_LOG_FILE);
+  if (!existsSync(f)) return 0;
+  let s = 0;
+  for (const line of readFileSync(f, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const l = jobLogSchema.parse(JSON.parse(line));
+      if (l.status === 'ok') s += l.wallSeconds;
+    } catch {
+      // a torn line: its job will be counted when it is redone
+    }
+  }
+  return s;
 }

@@ -4,24 +4,28 @@
  *
  *   manifest.json   spec + sha256, profile, plan, seeds, versions, tfjs backend, git commit, machine, sessions
  *   cells.jsonl     one line per finished cell: {"id", "status": "ok", ...CellResult} or {"id", "status": "failed", "error"}
- *   results.json    every aggregate, test and claim of the report (a pure function of cells.jsonl and the plan;
- *                   every number carries its n)
+ *   results.json    every aggregate, test and claim of the report (a pure function of cells.jsonl, the job
+ *                   outputs and the plan; every number carries its n)
+ * Job outputs (jobs/) have their own formats: src/train/attacker-job.ts, the detector model directory, jobs.ts.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { schemaError } from '../shared/schema-errors.js';
+import { CyrangeError } from '../shared/errors.js';
+import { curvePointSchema } from '../train/attacker-job.js';
 import { VERDICTS } from '../shared/verdict.js';
 import type { EpisodeMetrics } from '../range/metrics.js';
 import type { CellBudget, CellResult } from './cell.js';
-import { budgetSchema, storedExperimentSchema } from './spec.js';
+import { budgetSchema, flowValidationSchema, storedExperimentSchema, trainingSchema } from './spec.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const CELLS_FILE = 'cells.jsonl';
 export const RESULTS_FILE = 'results.json';
-export const REPORT_FILES = ['table.md', 'table.csv', 'units.csv', RESULTS_FILE, 'latency.svg', 'f1.svg', 'cotraining.svg', 'report.html'] as const;
-/** Files cyrange writes at the top of a run directory (the only ones `--force` replaces). */
-export const OWN_FILES: readonly string[] = [MANIFEST_FILE, CELLS_FILE, ...REPORT_FILES];
+export const LOCK_FILE = 'run.lock';
+export const REPORT_FILES = ['table.md', 'table.csv', 'units.csv', RESULTS_FILE, 'latency.svg', 'f1.svg', 'training.svg', 'report.html'] as const;
+/** Files cyrange writes at the top of a run directory (with jobs/, the only ones `--force` replaces). */
+export const OWN_FILES: readonly string[] = [MANIFEST_FILE, CELLS_FILE, 'jobs.jsonl', LOCK_FILE, 'cotraining.svg', ...REPORT_FILES];
 
 const int = z.number().int();
 const num = z.number();
@@ -31,15 +35,18 @@ const numOrNull = z.number().nullable();
 // cells.jsonl
 // ---------------------------------------------------------------------------------------------
 
-export const cellBudgetSchema = budgetSchema.extend({ demoEpisodes: int.min(0).optional() });
+export const cellBudgetSchema = budgetSchema;
 
 export const cellSpecSchema = z.object({
   id: z.string(),
   scenario: z.string(),
+  scenarioName: z.string(),
   attacker: z.string(),
   defender: z.string(),
   seed: int,
   budget: cellBudgetSchema,
+  attackerJob: z.string().nullable(),
+  detectorJob: z.string().nullable(),
 });
 
 /**
@@ -86,16 +93,16 @@ export type StoredEpisode = z.output<typeof storedEpisodeSchema>;
 const _everyField: [Exclude<keyof EpisodeMetrics, keyof typeof storedEpisodeSchema.shape>] extends [never] ? true : false = true;
 void _everyField;
 
-/** Round records (RoundRecord of src/train/cotrain.ts): the fields the report reads; the rest pass through. */
-export const storedRoundSchema = z.looseObject({
-  round: int,
-  attackerSuccess: num,
-  detectionF1: numOrNull,
-  responseLatency: numOrNull,
+/** A learning cell's training (CellTraining of cell.ts, from its job's job.json; curve of src/train/attacker-job.ts). */
+export const storedTrainingSchema = z.object({
+  job: z.string(),
+  episodes: int,
   envSteps: num,
   gradientSteps: num,
+  wallSeconds: num,
+  against: z.string(),
+  curve: z.array(curvePointSchema),
 });
-export type StoredRound = z.output<typeof storedRoundSchema>;
 
 export const okCellSchema = z.object({
   status: z.literal('ok'),
@@ -103,7 +110,7 @@ export const okCellSchema = z.object({
   spec: cellSpecSchema,
   hosts: int,
   metrics: z.array(storedEpisodeSchema),
-  rounds: z.array(storedRoundSchema),
+  training: storedTrainingSchema.nullable(),
   wallSeconds: num,
   envSteps: num,
   tfBackend: z.string().nullable(),
@@ -156,8 +163,21 @@ export function readCellsFile(path: string): { records: CellRecord[]; skipped: n
 // manifest.json
 // ---------------------------------------------------------------------------------------------
 
+/** Whether `dir` holds a manifest.json written by a cyrange run (of any format): what --force may replace. */
+export function isRunDirectory(dir: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as { tool?: unknown; specSha256?: unknown };
+    return m.tool === 'cyrange' && typeof m.specSha256 === 'string';
+  } catch {
+    return false;
+  }
+}
+
+const jobCounts = z.object({ total: int, done: int, failed: int });
+
 export const manifestSchema = z.object({
-  format: z.literal(1),
+  /** 2: attackers trained once in jobs, cells evaluate frozen (issue 11); 1 had co-training per cell. */
+  format: z.literal(2),
   tool: z.literal('cyrange'),
   experiment: z.string(),
   specSource: z.string(),
@@ -166,9 +186,19 @@ export const manifestSchema = z.object({
   /** Plugin modules the run imported (resolved file URLs or package names); absent in older runs. */
   plugins: z.array(z.string()).default([]),
   profile: z.string().nullable(),
-  plan: z.object({ scenarios: z.array(z.string()), attackers: z.array(z.string()), defenders: z.array(z.string()), seeds: z.array(int), budget: cellBudgetSchema }),
+  plan: z.object({
+    scenarios: z.array(z.string()),
+    attackers: z.array(z.string()),
+    defenders: z.array(z.string()),
+    seeds: z.array(int),
+    budget: cellBudgetSchema,
+    training: trainingSchema.nullable(),
+    flowValidation: flowValidationSchema.nullable(),
+  }),
   scenarios: z.array(z.object({ name: z.string(), hosts: int, source: z.string() })),
   seeds: z.array(int),
+  /** The flow-data directory the flow validation read (null: no flow validation in the plan). */
+  flowData: z.object({ dir: z.string(), files: z.array(z.object({ name: z.string(), bytes: int })), absent: z.string().nullable() }).nullable(),
   packageVersions: z.record(z.string(), z.string()),
   tfBackend: z.string().nullable(),
   gitCommit: z.string().nullable(),
@@ -176,8 +206,9 @@ export const manifestSchema = z.object({
   node: z.string(),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
-  sessions: z.array(z.object({ startedAt: z.string(), endedAt: z.string().nullable(), workers: int, cellsRun: int, interrupted: z.boolean() })),
-  cells: z.object({ total: int, done: int, failed: int }),
+  sessions: z.array(z.object({ startedAt: z.string(), endedAt: z.string().nullable(), workers: int, cellsRun: int, jobsRun: int, interrupted: z.boolean() })),
+  cells: jobCounts,
+  jobs: jobCounts,
 });
 export type RunManifest = z.output<typeof manifestSchema>;
 
@@ -195,6 +226,8 @@ export function readManifest(dir: string): RunManifest | null {
     return null;
   }
   if (json === null || typeof json !== 'object' || (json as { tool?: unknown }).tool !== 'cyrange') return null;
+  const format = (json as { format?: unknown }).format;
+  if (format === 1) throw new CyrangeError(`${p}: format 1: a run from before attackers were trained once per seed (co-training per cell); re-run it (or --force over it)`);
   const r = manifestSchema.safeParse(json);
   if (!r.success) throw schemaError(p, r.error);
   return r.data;
@@ -334,6 +367,63 @@ export type Claim = z.output<typeof claimSchema>;
 
 export const familySchema = z.object({ description: z.string(), size: int, alpha: num });
 
+/** A mean over seeds with its bootstrap interval and n (seeds). */
+export const overSeedsSchema = z.object({ mean: numOrNull, ciLow: numOrNull, ciHigh: numOrNull, n: int });
+export type OverSeeds = z.output<typeof overSeedsSchema>;
+
+/** The training of one learning kind on one scenario, over its seeds' jobs (the reference paper's Table 5 from the frozen curves). */
+export const trainingSummarySchema = z.object({
+  scenario: z.string(),
+  hosts: int,
+  attacker: z.string(),
+  against: z.string(),
+  episodes: int,
+  /** Seeds whose job finished. */
+  n: int,
+  gradientSteps: z.object({ min: num, mean: num }),
+  envSteps: num,
+  /** How the frozen policy acts in evaluation (from the saved agent's hyperparameters). */
+  evalMode: z.string(),
+  curve: z.array(z.object({ episodes: int, successRate: overSeedsSchema, meanReward: overSeedsSchema, timeToObjective: overSeedsSchema })),
+});
+export type TrainingSummary = z.output<typeof trainingSummarySchema>;
+
+/** Sanity rows: the oracle defence against flag-all and no defence on defender return, paired over seeds. */
+export const sanityCheckSchema = z.object({
+  attacker: z.string(),
+  scenario: z.string(),
+  hosts: int,
+  versus: z.string(),
+  n: int,
+  meanOracle: numOrNull,
+  meanVersus: numOrNull,
+  meanDiff: numOrNull,
+  /** Seeds where the oracle's return was higher. */
+  wins: int,
+  /** Paired t-test, two-sided (a description: the check is on the sign of the mean difference). */
+  p: numOrNull,
+  pass: z.boolean(),
+  /** False when the check cannot say anything (vs none, against an attacker that never succeeded undefended); see sanity.ts. */
+  testable: z.boolean(),
+});
+export const sanitySchema = z.object({
+  verdict: z.enum(['ok', 'broken', 'not run']),
+  detail: z.string(),
+  checks: z.array(sanityCheckSchema),
+});
+export type Sanity = z.output<typeof sanitySchema>;
+
+/** Detector validation on real flow data (the reference paper's Table 6). */
+export const flowValidationResultSchema = z.object({
+  dir: z.string(),
+  /** Why nothing could be computed (no data), else null. */
+  absent: z.string().nullable(),
+  rows: z.array(z.object({ dataset: z.string(), kind: z.string(), seed: int, rows: int, trainRows: int, validationRows: int, accuracy: numOrNull, precision: numOrNull, recall: numOrNull, f1: numOrNull })),
+  /** Jobs without a result (failed or not run). */
+  missing: z.array(z.string()),
+});
+export type FlowValidationResult = z.output<typeof flowValidationResultSchema>;
+
 export const resultsSchema = z.object({
   experiment: z.string(),
   profile: z.string().nullable(),
@@ -352,17 +442,21 @@ export const resultsSchema = z.object({
   claims: z.array(claimSchema),
   failedCells: z.array(z.object({ id: z.string(), error: z.string() })),
   missingCells: z.array(z.string()),
+  training: z.array(trainingSummarySchema),
+  /** Learning cells whose attacker took no gradient step (a budget too small to train: never a valid result). */
+  untrainedCells: z.array(z.string()),
+  sanity: sanitySchema,
+  flowValidation: flowValidationResultSchema.nullable(),
   /** The only run-time dependent part (excluded when comparing runs). */
-  timing: z.object({ cellWallSeconds: num, envSteps: num, stepsPerSecond: numOrNull }),
+  timing: z.object({ cellWallSeconds: num, envSteps: num, stepsPerSecond: numOrNull, jobWallSeconds: num }),
 });
 export type Results = z.output<typeof resultsSchema>;
-// CellBudget (cell.ts) and the stored budget are the same shape, and a CellResult is a valid ok record.
+// CellBudget (cell.ts) and the stored budget are the same shape, and a CellResult's training is a valid stored one.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _budget: Same<CellBudget, z.output<typeof cellBudgetSchema>> = true;
-type RoundFields = keyof typeof storedRoundSchema.shape;
-const _result: [{ [K in RoundFields]: CellResult['rounds'][number][K] }] extends [{ [K in RoundFields]: StoredRound[K] }] ? true : false = true;
+const _training: Same<NonNullable<CellResult['training']>, z.output<typeof storedTrainingSchema>> = true;
 void _budget;
-void _result;
+void _training;
 
 // ---------------------------------------------------------------------------------------------
 // Writing

@@ -1,18 +1,29 @@
 /**
- * Experiment specs: a JSON grid over scenarios x attackers x defenders x seeds with a training budget,
- * plus optional named profiles (e.g. `quick`, `full`) that override the budget, seeds or scenarios.
+ * Experiment specs: a JSON grid over scenarios x attackers x defenders x seeds with an evaluation budget
+ * and a training block for learning attackers, plus optional named profiles (e.g. `quick`, `full`) that
+ * override the budget, the training, the seeds or the scenarios.
  *
  *   {
  *     "name": "response-times",
  *     "description": "...",
  *     "scenarios": ["small", "medium", "envs/mine.json", { "name": "tiny", "generate": { "hosts": 16, "seed": 3 } }],
- *     "attackers": ["dqn", "pg"],
- *     "defenders": ["rf", "rule-mas"],
+ *     "attackers": ["dqn", "pg", "scripted"],
+ *     "defenders": ["rf", "rule-mas", "oracle", "flag-all", "none"],
  *     "seeds": [1, 2],
- *     "budget": { "rounds": 1, "trainEpisodes": 3, "evalEpisodes": 3, "detectorEpisodes": 3 },
- *     "profiles": { "quick": { "description": "...", "budget": { "trainEpisodes": 2 }, "seeds": [1, 2] } },
+ *     "budget": { "evalEpisodes": 3, "detectorEpisodes": 3 },
+ *     "training": { "episodes": 300, "against": "none", "curveEvery": 50, "curveEpisodes": 5,
+ *                   "overrides": [{ "attackers": ["pg"], "episodes": 1500, "curveEvery": 150 }] },
+ *     "flowValidation": { "kinds": ["rf", "autoencoder", "ensemble"] },
+ *     "profiles": { "quick": { "description": "...", "budget": { "evalEpisodes": 2 }, "training": { "episodes": 100 }, "seeds": [1, 2] } },
  *     "plugins": ["./my-attacker.mjs"]
  *   }
+ *
+ * Learning attackers are trained once per (scenario, kind, seed) from no warm start against the
+ * training defence (`training.against`, default none), then evaluated frozen against every defence
+ * (see runner.ts). `overrides` apply in order to the jobs whose attacker kind and scenario they name
+ * (a field left out names all). A profile's `training` replaces the fields it gives; its `overrides`
+ * apply after the spec's (so per-kind settings given once hold in every profile, and a profile can still
+ * set any job's budget).
  *
  * A scenario is a preset name, a path (relative to the spec file, else to the working directory) or a
  * generated network (`generate`: hosts and seed; the runner writes it into the run directory so the run
@@ -29,8 +40,9 @@ import { z } from 'zod';
 import { CyrangeError } from '../shared/errors.js';
 import { schemaError } from '../shared/schema-errors.js';
 import { MAX_GENERATED_HOSTS, MIN_GENERATED_HOSTS } from '../range/generate.js';
-import { attackerRegistry, type AttackerKind } from '../attackers/registry.js';
-import { defenseRegistry, type DefenderKind } from '../defenders/registry.js';
+import { attackerRegistry, isLearningKind, type AttackerKind } from '../attackers/registry.js';
+import { defenseDetector, defenseRegistry, type DefenderKind } from '../defenders/registry.js';
+import { detectorRegistry } from '../detectors/registry.js';
 import type { Registry } from '../shared/registry.js';
 import type { CellBudget, CellSpec } from './cell.js';
 
@@ -43,12 +55,52 @@ const kindOf = <E>(reg: Registry<E>) =>
   });
 
 export const budgetSchema = z.strictObject({
-  rounds: count(0),
-  trainEpisodes: count(0),
+  /** Frozen evaluation episodes per cell (the same episode seeds for every defence). */
   evalEpisodes: count(1),
+  /** Scripted-attacker telemetry episodes each ML detector trains on. */
   detectorEpisodes: count(1),
+  /** Random-forest trees and autoencoder epochs (smaller in quick profiles). */
   rfTrees: count(1).optional(),
   aeEpochs: count(1).optional(),
+});
+
+const hyperparameters = z.record(z.string(), z.unknown());
+
+/** Fields of a learning attacker's training job (src/train/attacker-job.ts). */
+const trainingFields = {
+  /** Training episodes in all, from no warm start. */
+  episodes: count(1),
+  /** The defence trained against: a defence kind without a detector (default none). */
+  against: z.string().min(1),
+  /** A frozen learning-curve point every this many episodes (episodes must be a multiple of it). */
+  curveEvery: count(1),
+  /** Frozen episodes per learning-curve point. */
+  curveEpisodes: count(1),
+  /** Learner hyperparameters (the kind's defaults for the rest). */
+  hyperparameters,
+};
+
+const trainingOverrideSchema = z.strictObject({
+  attackers: z.array(z.string().min(1)).min(1).optional(),
+  scenarios: z.array(z.string().min(1)).min(1).optional(),
+  ...z.object(trainingFields).partial().shape,
+});
+
+export const trainingSchema = z.strictObject({
+  episodes: trainingFields.episodes,
+  against: trainingFields.against.optional(),
+  curveEvery: trainingFields.curveEvery,
+  curveEpisodes: trainingFields.curveEpisodes,
+  hyperparameters: hyperparameters.optional(),
+  overrides: z.array(trainingOverrideSchema).optional(),
+});
+export type TrainingSpec = z.output<typeof trainingSchema>;
+
+/** Detector validation on real flow data (the reference paper's Table 6); data from sharedDatasetsDir(). */
+export const flowValidationSchema = z.strictObject({
+  kinds: z.array(z.string()).min(1),
+  /** Rows read per file at most (default: all). */
+  maxRows: count(20).optional(),
 });
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, "_", "." or "-"');
@@ -66,13 +118,14 @@ const seeds = z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1);
 const profileSchema = z.strictObject({
   description: z.string().optional(),
   budget: budgetSchema.partial().optional(),
+  training: trainingSchema.partial().optional(),
   seeds: seeds.optional(),
   scenarios: z.array(scenarioEntry).min(1).optional(),
 });
 
 const pluginList = z.array(z.string().min(1));
 
-const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodType<string>) =>
+const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodType<string>, detectorKind: z.ZodType<string>) =>
   z.strictObject({
     $schema: z.string().optional(),
     name,
@@ -82,14 +135,16 @@ const experimentObject = (attackerKind: z.ZodType<string>, defenderKind: z.ZodTy
     defenders: z.array(defenderKind).min(1),
     seeds,
     budget: budgetSchema,
+    training: trainingSchema.optional(),
+    flowValidation: flowValidationSchema.extend({ kinds: z.array(detectorKind).min(1) }).optional(),
     profiles: z.record(name, profileSchema).optional(),
     plugins: pluginList.optional(),
   });
 
 /** An experiment spec; its kinds must be registered when it is parsed (plugins load first). */
-export const experimentSchema = experimentObject(kindOf(attackerRegistry), kindOf(defenseRegistry));
+export const experimentSchema = experimentObject(kindOf(attackerRegistry), kindOf(defenseRegistry), kindOf(detectorRegistry));
 /** A spec as stored in a run's manifest: kinds are not checked (a report needs no plugins loaded). */
-export const storedExperimentSchema = experimentObject(z.string(), z.string());
+export const storedExperimentSchema = experimentObject(z.string(), z.string(), z.string());
 
 export type ExperimentSpec = z.output<typeof experimentSchema>;
 export type ScenarioEntry = ExperimentSpec['scenarios'][number];
@@ -115,6 +170,10 @@ export interface ExperimentPlan {
   defenders: DefenderKind[];
   seeds: number[];
   budget: CellBudget;
+  /** How learning attackers train (null when the spec has none: then it has no learning attackers). */
+  training: TrainingSpec | null;
+  /** Detector validation on real flow data (null: not part of this experiment). */
+  flowValidation: z.output<typeof flowValidationSchema> | null;
 }
 
 /**
@@ -142,7 +201,31 @@ export function parseExperimentSpec(value: unknown, source: string, baseDir = pr
     if (prof.seeds) dup(prof.seeds, String, `profiles.${p}.seeds`);
     if (prof.scenarios) dup(prof.scenarios, scenarioName, `profiles.${p}.scenarios`);
   }
+  checkTraining(s, source);
   return { spec: s, source, baseDir, plugins: [...new Set(plugins)] };
+}
+
+/** A training defence must be a registered kind without a detector (the attacker trains once, against it alone). */
+function checkAgainst(kind: string | undefined, source: string, path: string): void {
+  if (kind === undefined) return;
+  if (!defenseRegistry.has(kind)) throw new CyrangeError(`${source}: ${path}: unknown defence kind "${kind}" (known: ${defenseRegistry.kinds().join(', ')})`);
+  if (defenseDetector(kind) !== null) throw new CyrangeError(`${source}: ${path}: "${kind}" needs a detector; train attackers against a defence without one (none, rule-mas, static-range, ...)`);
+}
+
+function checkTraining(s: ExperimentSpec, source: string): void {
+  const learning = s.attackers.filter(isLearningKind);
+  if (learning.length > 0 && !s.training) throw new CyrangeError(`${source}: training: required when the attackers include learning kinds (${learning.join(', ')}): { "episodes", "curveEvery", "curveEpisodes" }`);
+  const blocks: [string, Partial<TrainingSpec> | undefined][] = [['training', s.training], ...Object.entries(s.profiles ?? {}).map(([p, prof]): [string, Partial<TrainingSpec> | undefined] => [`profiles.${p}.training`, prof.training])];
+  for (const [path, t] of blocks) {
+    if (!t) continue;
+    checkAgainst(t.against, source, `${path}.against`);
+    (t.overrides ?? []).forEach((o, i) => {
+      checkAgainst(o.against, source, `${path}.overrides[${i}].against`);
+      o.attackers?.forEach((a, j) => {
+        if (!learning.includes(a)) throw new CyrangeError(`${source}: ${path}.overrides[${i}].attackers[${j}]: "${a}" is not a learning attacker of this spec (${learning.join(', ') || 'none'})`);
+      });
+    });
+  }
 }
 
 export interface SpecOptions {
@@ -186,6 +269,7 @@ export function scenarioName(e: ScenarioEntry): string {
 export function planOf(loaded: LoadedSpec, profile: string | null): ExperimentPlan {
   const s = loaded.spec;
   let budget: CellBudget = { ...s.budget };
+  let training: TrainingSpec | null = s.training ? { ...s.training } : null;
   let seedList = s.seeds;
   let scenarios = s.scenarios;
   if (profile !== null) {
@@ -195,10 +279,56 @@ export function planOf(loaded: LoadedSpec, profile: string | null): ExperimentPl
       throw new CyrangeError(`${loaded.source}: profiles.${profile}: no such profile (${known.length ? `known: ${known.join(', ')}` : 'the spec defines none'})`);
     }
     budget = { ...budget, ...stripUndefined(p.budget ?? {}) };
+    if (p.training) {
+      const base = training ?? { episodes: 1, curveEvery: 1, curveEpisodes: 1 };
+      const overrides = [...(base.overrides ?? []), ...(p.training.overrides ?? [])];
+      training = { ...base, ...stripUndefined(p.training), ...(overrides.length ? { overrides } : {}) };
+    }
     seedList = p.seeds ?? seedList;
     scenarios = p.scenarios ?? scenarios;
   }
-  return { name: s.name, profile, scenarios, attackers: [...s.attackers], defenders: [...s.defenders], seeds: [...seedList], budget };
+  const plan: ExperimentPlan = { name: s.name, profile, scenarios, attackers: [...s.attackers], defenders: [...s.defenders], seeds: [...seedList], budget, training, flowValidation: s.flowValidation ?? null };
+  checkPlanTraining(plan, loaded.source);
+  return plan;
+}
+
+/** The training of `kind` on `scenario` in a plan: the plan's training with its matching overrides applied in order. */
+export function trainingFor(plan: Pick<ExperimentPlan, 'training'>, scenario: string, kind: string): AttackerTraining {
+  const t = plan.training;
+  if (!t) throw new CyrangeError(`training: none given for the learning attacker "${kind}"`);
+  let out: AttackerTraining = { episodes: t.episodes, against: t.against ?? 'none', curveEvery: t.curveEvery, curveEpisodes: t.curveEpisodes, ...(t.hyperparameters ? { hyperparameters: t.hyperparameters } : {}) };
+  for (const o of t.overrides ?? []) {
+    if (o.attackers && !o.attackers.includes(kind)) continue;
+    if (o.scenarios && !o.scenarios.includes(scenario)) continue;
+    const { attackers: _a, scenarios: _s, hyperparameters: hp, ...rest } = o;
+    out = { ...out, ...stripUndefined(rest), ...(hp ? { hyperparameters: { ...out.hyperparameters, ...hp } } : {}) };
+  }
+  return out;
+}
+
+/** What one learning attacker's training job is given (src/train/attacker-job.ts). */
+export interface AttackerTraining {
+  episodes: number;
+  against: string;
+  curveEvery: number;
+  curveEpisodes: number;
+  hyperparameters?: Record<string, unknown>;
+}
+
+/** Every learning job of the plan must have episodes a multiple of curveEvery; overrides name scenarios of the plan. */
+function checkPlanTraining(plan: ExperimentPlan, source: string): void {
+  const where = plan.profile !== null ? `profiles.${plan.profile}.training (with training)` : 'training';
+  const names = plan.scenarios.map(scenarioName);
+  (plan.training?.overrides ?? []).forEach((o, i) =>
+    o.scenarios?.forEach((sc, j) => {
+      if (!names.includes(sc)) throw new CyrangeError(`${source}: ${where}.overrides[${i}].scenarios[${j}]: "${sc}" is not a scenario of the plan (${names.join(', ')})`);
+    }),
+  );
+  for (const sc of names)
+    for (const kind of plan.attackers.filter(isLearningKind)) {
+      const t = trainingFor(plan, sc, kind);
+      if (t.episodes % t.curveEvery !== 0) throw new CyrangeError(`${source}: ${where}: episodes (${t.episodes}) must be a multiple of curveEvery (${t.curveEvery}) (attacker ${kind}, scenario ${sc})`);
+    }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -223,14 +353,38 @@ export function resolveScenario(e: ScenarioEntry, baseDir: string, generatedPath
   return e;
 }
 
-/** Expand a plan to cell specs in grid order (scenario, attacker, defender, seed). */
+/** A file-name-safe job key part; a name that had to be changed gets a short hash, so keys never collide. */
+export function keyPart(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return safe === name ? name : `${safe}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
+
+/** Key of the training job of a learning attacker kind on a scenario and seed (its directory under jobs/attackers/). */
+export function attackerJobKey(scenario: string, kind: string, seed: number): string {
+  return `${keyPart(scenario)}-${keyPart(kind)}-s${seed}`;
+}
+
+/** Key of the detector a defence uses on a scenario and seed (its directory under jobs/detectors/). */
+export function detectorJobKey(scenario: string, kind: string, seed: number): string {
+  return `${keyPart(scenario)}-${keyPart(kind)}-s${seed}`;
+}
+
+/** Expand a plan to cell specs in grid order (scenario, attacker, defender, seed), naming the jobs each needs. */
 export function expandCells(plan: ExperimentPlan, resolveScenarioEntry: (e: ScenarioEntry) => string): CellSpec[] {
   const cells: CellSpec[] = [];
   for (const sc of plan.scenarios) {
     const path = resolveScenarioEntry(sc);
+    const name = scenarioName(sc);
     for (const attacker of plan.attackers)
       for (const defender of plan.defenders)
-        for (const seed of plan.seeds) cells.push({ id: cellId(scenarioName(sc), attacker, defender, seed), scenario: path, attacker, defender, seed, budget: { ...plan.budget } });
+        for (const seed of plan.seeds) {
+          const det = defenseDetector(defender);
+          cells.push({
+            id: cellId(name, attacker, defender, seed), scenario: path, scenarioName: name, attacker, defender, seed, budget: { ...plan.budget },
+            attackerJob: isLearningKind(attacker) ? attackerJobKey(name, attacker, seed) : null,
+            detectorJob: det !== null ? detectorJobKey(name, det, seed) : null,
+          });
+        }
   }
   return cells;
 }
