@@ -16,6 +16,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkOutputDir } from '../shared/safe-dir.js';
 import { CyrangeError } from '../shared/errors.js';
 import { loadPlugins } from '../shared/plugins.js';
 import { schemaError } from '../shared/schema-errors.js';
@@ -229,6 +230,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (startRound >= o.rounds) return { out: o.out, checkpoint: ckpt, startRound, rounds: [], stopped: false };
   } else if (existsSync(o.out) && readdirSync(o.out).length > 0) {
     if (!o.force) throw new CyrangeError(`${o.out}: already exists and is not empty (use --resume to continue it or --force to start over)`);
+    // --force replaces only a train run directory (its run.json present), and in it only our own files.
+    checkOutputDir(o.out, { force: true, markers: [RUN_JSON], what: 'train run directory' });
     for (const f of [RUN_JSON, ROUNDS_FILE, SCALARS_FILE, CHECKPOINT_DIR]) rmSync(join(o.out, f), { recursive: true, force: true });
     recoverCheckpoint(o.out);
     rmSync(join(o.out, CHECKPOINT_DIR), { recursive: true, force: true });
