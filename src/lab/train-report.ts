@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CyrangeError } from '../shared/errors.js';
+import { readJsonLines } from '../shared/json-lines.js';
 import { readScalars, SCALARS_FILE, type Scalar } from '../train/scalars.js';
 import { coTrainingCurvesSvg, trainingCurvesSvg, type CurvePoint, type ScalarPoint } from './plots.js';
 import { buildReportHtml, type ReportSection } from './report-html.js';
@@ -43,22 +44,7 @@ function readRunJson(file: string): Record<string, unknown> {
 
 /** Round records of rounds.jsonl; an unterminated last line (a torn write) is skipped, other damage is an error. */
 export function readRoundLines(file: string): RoundLine[] {
-  if (!existsSync(file)) return [];
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const out: RoundLine[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '' || i === lines.length - 1) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new CyrangeError(`${file}: line ${i + 1}: not valid JSON`);
-    }
-    const r = roundLine.safeParse(v);
-    if (!r.success) throw new CyrangeError(`${file}: line ${i + 1}: ${r.error.issues[0]!.path.join('.') || '(line)'}: ${r.error.issues[0]!.message}`);
-    out.push(r.data);
-  });
-  return out;
+  return readJsonLines(file, roundLine, { tornLastLine: true });
 }
 
 /**

@@ -5,9 +5,9 @@
  * `step` counts the learner's own steps for the name (gradient steps for losses, episodes for returns);
  * `round` is the co-training round. `cyrange report RUN` draws one curve per name.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CyrangeError } from '../shared/errors.js';
+import { readJsonLines } from '../shared/json-lines.js';
 
 export const SCALARS_FILE = 'scalars.jsonl';
 
@@ -31,24 +31,5 @@ export function scalarFileSink(file: string): ScalarSink {
 
 /** Reads a scalars file; a damaged line is a one-line error naming the file and the line. */
 export function readScalars(file: string): Scalar[] {
-  if (!existsSync(file)) return [];
-  const out: Scalar[] = [];
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (line.trim() === '') return;
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch {
-        throw new CyrangeError(`${file}: line ${i + 1}: not valid JSON`);
-      }
-      const r = scalarSchema.safeParse(v);
-      if (!r.success) {
-        const issue = r.error.issues[0]!;
-        throw new CyrangeError(`${file}: line ${i + 1}: ${issue.path.join('.') || '(line)'}: ${issue.message}`);
-      }
-      out.push(r.data);
-    });
-  return out;
+  return readJsonLines(file, scalarSchema);
 }
