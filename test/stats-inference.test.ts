@@ -207,12 +207,17 @@ describe('bootstrap intervals', () => {
     expect(m - 2.776445105197793 * (sd / Math.sqrt(5))).toBeLessThan(0); // t_{0.975,4}
     for (const method of ['bca', 'percentile'] as const) {
       const r = bootstrapInterval(lat, { seed: 1, method });
-      expect(r.low).toBeGreaterThanOrEqual(0);
+      // a resampled mean of these data cannot leave [min, max]: the lower bound is positive, not just >= 0
+      expect(r.low).toBeGreaterThanOrEqual(Math.min(...lat));
       expect(r.high).toBeLessThanOrEqual(9.5);
+      expect(r.low).toBeLessThanOrEqual(r.estimate);
+      expect(r.high).toBeGreaterThanOrEqual(r.estimate);
     }
-    // the range clamp holds for any statistic
-    const r = bootstrapInterval([-5, 1, 2], { seed: 1, statistic: (v) => mean(v) * 10, range: [0, 12] });
-    expect(r.low).toBeGreaterThanOrEqual(0);
+    // the range clamp holds for any statistic: unclamped this interval goes below 0, clamped it stops at 0
+    const stat = (v: readonly number[]) => mean(v) * 10;
+    expect(bootstrapInterval([-5, 1, 2], { seed: 1, statistic: stat }).low).toBeLessThan(0);
+    const r = bootstrapInterval([-5, 1, 2], { seed: 1, statistic: stat, range: [0, 12] });
+    expect(r.low).toBe(0);
     expect(r.high).toBeLessThanOrEqual(12);
   });
 
